@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from opsmerge.admin_base import MspOwnedAdmin
+
+from .models import Msp, TechGroup, User
+
+
+@admin.register(Msp)
+class MspAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "created_at")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ("email",)
+    list_display = ("email", "full_name", "msp", "role", "is_active", "is_staff")
+    list_filter = ("msp", "role", "is_active", "is_staff")
+    search_fields = ("email", "full_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("full_name", "msp", "role")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "msp", "role",
+                                                             "password1", "password2")}),)
+    filter_horizontal = ()
+
+
+@admin.register(TechGroup)
+class TechGroupAdmin(MspOwnedAdmin):
+    msp_list_display = ("name",)
+    msp_search_fields = ("name",)

@@ -1,0 +1,123 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from opsmerge.tenancy import MspOwnedModel
+
+from .roles import Role
+
+
+class Msp(models.Model):
+    """The tenant: one MSP business. Every MSP-owned row points here."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    logo = models.ImageField(upload_to="msp-logos/", blank=True)
+    support_email = models.EmailField(blank=True)
+    m365_sync_interval_minutes = models.PositiveIntegerField(
+        default=24 * 60, help_text="How often scheduled Microsoft 365 syncs run for this MSP."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "MSP"
+        verbose_name_plural = "MSPs"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("Users sign in by email: an email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        """A platform admin: Django admin access, no MSP."""
+        extra.update(is_staff=True, is_superuser=True, msp=None)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A staff member of one MSP (technician, admin …) or, with no MSP, a platform
+    admin who only uses the Django admin.
+
+    The one table that may hold a NULL msp: identities are global (sign-in by email
+    across the deployment) and platform admins belong to no MSP. The check
+    constraint keeps every non-superuser inside an MSP.
+    """
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150)
+    msp = models.ForeignKey(Msp, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.TECHNICIAN)
+    tech_groups = models.ManyToManyField("accounts.TechGroup", through="accounts.TechGroupMember", blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May use the Django admin (platform admins).")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(msp__isnull=False) | models.Q(is_superuser=True),
+                name="user_msp_required_unless_platform_admin",
+            ),
+        ]
+        indexes = [models.Index(fields=["msp", "role"])]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.lower()  # keeps the unique index case-insensitive
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class TechGroup(MspOwnedModel):
+    """A team of the MSP's technicians (e.g. "Service desk", "Projects") that clients
+    are associated with (seed 004)."""
+
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint("msp", Lower("name"), name="techgroup_msp_name_ci_unique")]
+
+    def __str__(self):
+        return self.name
+
+
+class TechGroupMember(MspOwnedModel):
+    group = models.ForeignKey(TechGroup, on_delete=models.CASCADE)
+    user = models.ForeignKey(User, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["msp", "group", "user"], name="techgroupmember_unique")]

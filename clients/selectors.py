@@ -1,0 +1,44 @@
+"""Reads of clients. Every function takes the MSP explicitly (tenancy layer 3)."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from opsmerge.db import count_subquery
+from opsmerge.tenancy import msp_get_or_404
+
+from .models import Client, ClientDomain
+
+
+def client_get(*, msp, pk, include_archived: bool = True) -> Client:
+    """One client of `msp` or Http404 (same answer for missing and foreign)."""
+    qs = Client.objects.all() if include_archived else Client.objects.not_archived()
+    return msp_get_or_404(qs.select_related("account_manager"), msp=msp, pk=pk)
+
+
+def primary_domain_subquery():
+    return Subquery(
+        ClientDomain.objects.filter(client=OuterRef("pk"))
+        .order_by("-is_primary", "domain")
+        .values("domain")[:1]
+    )
+
+
+def client_list(*, msp, include_archived: bool = False) -> QuerySet[Client]:
+    """Clients of `msp` annotated with the list columns, in constant queries."""
+    from assets.models import Asset
+    from tickets.models import Ticket
+
+    qs = Client.objects.filter(msp=msp)
+    if not include_archived:
+        qs = qs.not_archived()
+    return qs.select_related("account_manager").annotate(
+        primary_domain=primary_domain_subquery(),
+        asset_count=count_subquery(Asset.objects.filter(is_active=True), "client"),
+        open_ticket_count=count_subquery(Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES), "client"),
+    )
+
+
+def client_pickable(*, msp) -> QuerySet[Client]:
+    """Clients that may receive new things: archived clients never appear in pickers."""
+    return Client.objects.filter(msp=msp).not_archived().order_by("name")

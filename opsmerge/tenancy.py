@@ -1,0 +1,87 @@
+"""Tenancy: every MSP-owned row carries `msp` on its own table, and every query on
+such a model fails closed unless an MSP scope is active.
+
+Layers (see ARCHITECTURE.md): the scoped manager raises without a scope; middleware
+and the Celery task base open the scope; selectors/services still filter by msp;
+lookups by id go through `msp_get_or_404`, which answers the same for "missing" and
+"not yours".
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from django.db import models
+from django.http import Http404
+from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
+
+log = logging.getLogger("opsmerge.tenancy")
+
+__all__ = [
+    "MspOwnedModel",
+    "ScopeError",
+    "current_msp",
+    "msp_get_or_404",
+    "msp_manager",
+    "msp_scope",
+    "unscoped",
+]
+
+
+def msp_manager(queryset_class: type[models.QuerySet] = models.QuerySet):
+    """A manager that filters by the active MSP scope and raises when none is open."""
+    return ScopedManager(_manager_class=models.Manager.from_queryset(queryset_class), msp="msp")
+
+
+class MspOwnedModel(models.Model):
+    """Base for every table that belongs to one MSP (the tenant).
+
+    `msp` is NOT NULL, not editable through forms, and PROTECTed: removing an MSP is
+    a deliberate offboarding job, never a side effect of a click in the admin.
+    """
+
+    msp = models.ForeignKey("accounts.Msp", on_delete=models.PROTECT, editable=False, related_name="+")
+
+    objects = msp_manager()
+
+    class Meta:
+        abstract = True
+
+
+@contextmanager
+def msp_scope(msp):
+    """Open the tenant scope for `msp` (an Msp instance). Never accepts None: a None
+    scope would silently mean "no filter" in django-scopes."""
+    if msp is None or getattr(msp, "pk", None) is None:
+        raise ValueError("msp_scope needs a saved Msp")
+    with scope(msp=msp):
+        yield msp
+
+
+@contextmanager
+def unscoped(reason: str):
+    """Explicit, logged escape hatch for the Django admin, migrations, platform
+    commands and benchmarks. Always give a reason; it is logged."""
+    if not reason:
+        raise ValueError("unscoped() needs a reason")
+    log.info("unscoped access: %s", reason)
+    with scopes_disabled():
+        yield
+
+
+def current_msp():
+    """The Msp of the active scope, or None."""
+    value = get_scope().get("msp")
+    return value if getattr(value, "pk", None) else None
+
+
+def msp_get_or_404(queryset, *, msp, **lookup):
+    """Fetch one row of `msp` or raise Http404 — the same answer for a missing row and
+    for another MSP's row, so ids cannot be probed."""
+    if msp is None:
+        raise Http404
+    try:
+        return queryset.filter(msp=msp).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
