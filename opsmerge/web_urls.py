@@ -8,4 +8,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("clients/", include("clients.urls")),
+    path("contacts/", include("contacts.urls")),
+    path("sites/", include("sites.urls")),
+    path("assets/", include("assets.urls")),
+    path("tickets/", include("tickets.urls")),
 ]

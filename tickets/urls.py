@@ -1,0 +1,5 @@
+from django.urls import path  # noqa: F401 - routes are added by the views modules' owners
+
+app_name = "tickets"
+
+urlpatterns: list = []
