@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from .models import AuditEvent
 from .request_context import current_request_id
@@ -22,7 +23,7 @@ def _plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, (list, tuple, set)):
         return [_plain(v) for v in value]
-    if hasattr(value, "name") and hasattr(value, "url"):  # FieldFile
+    if isinstance(value, FieldFile):
         return value.name or ""
     return value
 
