@@ -40,6 +40,10 @@ INSTALLED_APPS = [
     "portal",
     "integrations.m365",
     "integrations.imports",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -178,5 +182,52 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 
 # Tenancy: who opens the MSP scope for a request, in order (opsmerge/middleware.py).
-TENANT_SCOPE_RESOLVERS = ["accounts.scoping.staff_msp"]
+# api.authentication.api_key_msp comes first: a request carrying an API key acts as
+# that key's MSP even when a browser session is present (docs/decisions/0600).
+TENANT_SCOPE_RESOLVERS = ["api.authentication.api_key_msp", "accounts.scoping.staff_msp"]
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+
+# REST API (docs/api.md). Keys: "opsm_<msp id>_<prefix>_<secret>", stored as SHA-256.
+API_KEY_TOKEN_PREFIX = "opsm"
+API_KEY_RATE_LIMIT_PER_MINUTE = env.int("API_KEY_RATE_LIMIT_PER_MINUTE", default=600)
+API_SESSION_RATE_LIMIT_PER_MINUTE = env.int("API_SESSION_RATE_LIMIT_PER_MINUTE", default=600)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.OpPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerPrincipalRateThrottle"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "api.filters.StableOrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OpsMerge API",
+    "DESCRIPTION": "Clients, contacts, sites, assets, tickets, imports and Microsoft 365 syncs of one MSP. "
+                   "Authenticate with `Authorization: Bearer <API key>`; see docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {},
+}
