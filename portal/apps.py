@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Client portal"
+
+    def ready(self):
+        from . import receivers  # noqa: F401 - connects contacts.signals.portal_access_changed

@@ -1,0 +1,69 @@
+"""Magic-link tokens and portal sessions. Secrets are never stored: only their
+SHA-256 hashes (see docs/portal.md for the security model)."""
+
+from django.db import models
+from django.utils import timezone
+
+from opsmerge.tenancy import MspOwnedModel
+
+
+class PortalLinkToken(MspOwnedModel):
+    """A single-use sign-in link for one contact of one MSP, valid for a short time.
+    Issuing a new link voids the contact's older unused ones."""
+
+    class Purpose(models.TextChoices):
+        INVITE = "invite", "Invite"
+        SIGN_IN = "sign_in", "Sign-in"
+
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, editable=False)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.SIGN_IN)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    requested_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["msp", "token_hash"], name="portallinktoken_hash_unique")]
+        indexes = [
+            # Redemption looks a token up by its hash before the MSP is known.
+            models.Index(fields=["token_hash"], name="portallinktoken_hash"),
+            models.Index(fields=["msp", "contact", "created_at"], name="portallinktoken_contact"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} link for contact {self.contact_id}"
+
+
+class PortalSession(MspOwnedModel):
+    """A signed-in portal browser: bound to one contact (and so one client and MSP).
+    The cookie holds the secret; the row holds its hash."""
+
+    class EndReason(models.TextChoices):
+        SIGNED_OUT = "signed_out", "Signed out"
+        IDLE = "idle", "Inactive too long"
+        EXPIRED = "expired", "Reached maximum age"
+        ACCESS_LOST = "access_lost", "Portal access removed"
+        REPLACED = "replaced", "Signed in again"
+
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["msp", "key_hash"], name="portalsession_key_unique")]
+        indexes = [
+            models.Index(fields=["key_hash"], name="portalsession_key"),
+            models.Index(fields=["msp", "contact"], condition=models.Q(ended_at__isnull=True),
+                         name="portalsession_open_by_contact"),
+        ]
+
+    def __str__(self):
+        return f"Portal session of contact {self.contact_id}"
