@@ -1,0 +1,142 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from opsmerge.tenancy import MspOwnedModel
+
+from .columns import KIND_CHOICES
+
+
+class ImportJob(MspOwnedModel):
+    """One upload of a CSV / Excel file and its run (a dry run or a commit).
+
+    The job commits in batches; `checkpoint_row` is the last file row whose batch is
+    committed, together with the counts and row errors of that batch, so a worker
+    that dies mid-job resumes from there and never half-writes a record.
+    """
+
+    class Mode(models.TextChoices):
+        CREATE = "create", "Create new only"
+        CREATE_UPDATE = "create_update", "Create new and update existing"
+        UPDATE = "update", "Update existing only"
+
+    class Status(models.TextChoices):
+        MAPPING = "mapping", "Waiting for column mapping"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Finished"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+    DONE_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
+
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES)
+    mode = models.CharField(max_length=14, choices=Mode.choices, default=Mode.CREATE_UPDATE)
+    dry_run = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    file_format = models.CharField(max_length=4, default="csv")  # csv | xlsx
+    encoding = models.CharField(max_length=40, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    headers = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True, help_text="{column index: field key}")
+    source_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="commits",
+                                   help_text="The dry run this commit was started from.")
+
+    total_rows = models.PositiveIntegerField(default=0, help_text="Estimated data rows, for the progress bar.")
+    processed_rows = models.PositiveIntegerField(default=0)
+    checkpoint_row = models.PositiveIntegerField(default=0, help_text="Last file row of the last committed batch.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(blank=True, help_text="Why the whole job failed, in plain words.")
+    cancel_requested = models.BooleanField(default=False)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["msp", "-created_at"], name="importjob_msp_created")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} import {self.original_name}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in self.DONE_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(99, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def eta_seconds(self) -> int | None:
+        if self.status != self.Status.RUNNING or not self.started_at or not self.processed_rows:
+            return None
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        remaining = max(self.total_rows - self.processed_rows, 0)
+        return int(elapsed / self.processed_rows * remaining)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in ("created", "updated", "unchanged", "skipped", "failed")}
+
+
+class ImportRowError(MspOwnedModel):
+    """A row that was not applied: its file row number, every problem found
+    (column, value, plain message) and its original cells, for the failed-rows CSV."""
+
+    class Outcome(models.TextChoices):
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.FAILED)
+    errors = models.JSONField(default=list, help_text='[{"column", "value", "message"}]')
+    cells = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["row_number"]
+        constraints = [models.UniqueConstraint(fields=["msp", "job", "row_number"], name="importrowerror_unique")]
+
+    @property
+    def message(self) -> str:
+        return "; ".join(f"{e['column']}: {e['message']}" if e.get("column") else e["message"] for e in self.errors)
+
+
+class ColumnMapping(MspOwnedModel):
+    """A header this MSP mapped by hand, remembered for its next upload of the kind.
+    An empty `field_key` means "ignore this column"."""
+
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES)
+    header_key = models.CharField(max_length=200, help_text="Normalised header (columns.header_key).")
+    field_key = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["msp", "kind", "header_key"], name="columnmapping_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind}: {self.header_key} → {self.field_key or '(ignored)'}"
