@@ -114,6 +114,9 @@ class Contact(MspOwnedModel):
         indexes = [
             models.Index(fields=["msp", "client", "last_name"], name="contact_msp_client_name"),
             models.Index("msp", Lower("email"), name="contact_msp_email_ci"),
+            # Portal sign-in finds an address's portal users across MSPs (portal/services.py).
+            models.Index(Lower("email"), condition=models.Q(is_portal_user=True, deleted_at__isnull=True),
+                         name="contact_portal_email_ci"),
             GinIndex(fields=["email"], opclasses=["gin_trgm_ops"], name="contact_email_trgm"),
             GinIndex(fields=["last_name"], opclasses=["gin_trgm_ops"], name="contact_last_name_trgm"),
             GinIndex(fields=["first_name"], opclasses=["gin_trgm_ops"], name="contact_first_name_trgm"),
