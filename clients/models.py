@@ -249,3 +249,99 @@ class ClientDocument(MspOwnedModel):
 
     def __str__(self):
         return self.name
+
+
+class ClientMerge(MspOwnedModel):
+    """One merge of source clients into a target, and its undo log.
+
+    Every row the merge changed is recorded in ClientMergeChange (old and new value
+    of each changed column, or the whole row for the few rows it deleted), so Undo
+    can restore exactly the pre-merge state. Progress of a running merge lives in
+    the cache: the merge runs in one transaction, so the row itself only changes at
+    the start and the end.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Merged"
+        FAILED = "failed", "Failed"
+        UNDONE = "undone", "Undone"
+
+    target = models.ForeignKey(Client, null=True, on_delete=models.SET_NULL, related_name="+")
+    target_name = models.CharField(max_length=200)
+    source_ids = models.JSONField(default=list)
+    source_names = models.JSONField(default=list)
+    choices = models.JSONField(default=dict, blank=True, help_text="Primary contact and field choices.")
+    preview = models.JSONField(default=dict, blank=True, help_text="Counts per kind when confirmed.")
+    moved = models.JSONField(default=dict, blank=True, help_text="Rows changed per kind.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["msp", "target", "-created_at"], name="clientmerge_msp_target")]
+
+    def __str__(self):
+        return f"Merge into {self.target_name}"
+
+
+class ClientMergeChange(MspOwnedModel):
+    """One column of one row changed by a merge (op=update), or one row it deleted
+    (op=delete, `old_value` holds the whole row). `step` orders the statements so
+    Undo replays them backwards. Written set-based (INSERT … SELECT), never per row
+    from Python."""
+
+    merge = models.ForeignKey(ClientMerge, on_delete=models.CASCADE, related_name="changes")
+    step = models.PositiveIntegerField()
+    model = models.CharField(max_length=100, help_text="app_label.model_name")
+    column = models.CharField(max_length=100, blank=True)
+    row_id = models.BigIntegerField()
+    old_value = models.JSONField(null=True)
+    new_value = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["msp", "merge", "step"], name="clientmergechange_merge_step")]
+
+
+class DuplicateCandidate(MspOwnedModel):
+    """A pair of clients that look like the same organisation, found by
+    clients.duplicates (name, domains, contact email domains). `client_a` has the
+    lower id. Recomputed by the duplicates_scan job."""
+
+    client_a = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client_b = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    reasons = models.JSONField(default=list)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-score", "client_a_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["msp", "client_a", "client_b"], name="duplicatecandidate_pair_unique"),
+            models.CheckConstraint(condition=models.Q(client_a__lt=models.F("client_b")),
+                                   name="duplicatecandidate_pair_ordered"),
+        ]
+        indexes = [models.Index(fields=["msp", "-score"], name="duplicatecandidate_msp_score")]
+
+
+class DuplicateDismissal(MspOwnedModel):
+    """A pair someone marked "not duplicates": never suggested again."""
+
+    client_a = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client_b = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["msp", "client_a", "client_b"], name="duplicatedismissal_pair_unique"),
+            models.CheckConstraint(condition=models.Q(client_a__lt=models.F("client_b")),
+                                   name="duplicatedismissal_pair_ordered"),
+        ]
