@@ -182,9 +182,12 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 
 # Tenancy: who opens the MSP scope for a request, in order (opsmerge/middleware.py).
-# api.authentication.api_key_msp comes first: a request carrying an API key acts as
+# api.authentication.api_key_msp comes before staff_msp: a request carrying an API key acts as
 # that key's MSP even when a browser session is present (docs/decisions/0600).
-TENANT_SCOPE_RESOLVERS = ["api.authentication.api_key_msp", "accounts.scoping.staff_msp"]
+# portal.scoping.portal_msp comes FIRST: on /portal/ paths it hides any staff login and
+# scopes by the portal session only (docs/portal.md).
+TENANT_SCOPE_RESOLVERS = ["portal.scoping.portal_msp", "api.authentication.api_key_msp",
+                          "accounts.scoping.staff_msp"]
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 
 # REST API (docs/api.md). Keys: "opsm_<msp id>_<prefix>_<secret>", stored as SHA-256.
