@@ -15,7 +15,9 @@ class M365Tenant(MspOwnedModel):
         RECONNECT_REQUIRED = "reconnect_required", "Reconnect required"
         DISCONNECTED = "disconnected", "Disconnected"
 
-    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="m365_tenants")
+    # NULL while a tenant imported from Microsoft 365 waits to be given a client.
+    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="m365_tenants")
     tenant_id = models.UUIDField("Entra tenant id")
     display_name = models.CharField(max_length=255, blank=True)
     default_domain = models.CharField(max_length=253, blank=True)
@@ -30,6 +32,10 @@ class M365Tenant(MspOwnedModel):
     sync_intune = models.BooleanField(default=True)
     include_guests = models.BooleanField(default=False)
     include_disabled = models.BooleanField(default=True, help_text="Sync disabled users as inactive contacts.")
+    include_service_accounts = models.BooleanField(
+        default=False, help_text="Sync mailboxes such as svc-backup@ or scanner@ as contacts.")
+    intune_available = models.BooleanField(null=True, blank=True, editable=False,
+                                           help_text="Unknown until a sync has asked Intune.")
     users_delta_link = models.TextField(blank=True, editable=False)
     devices_delta_link = models.TextField(blank=True, editable=False)
     last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -43,3 +49,62 @@ class M365Tenant(MspOwnedModel):
 
     def __str__(self):
         return self.display_name or str(self.tenant_id)
+
+
+class SyncRun(MspOwnedModel):
+    """One sync of one tenant: what started it, how far it got, counts per kind,
+    and the error code with a friendly message (never Microsoft's raw text)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Sync now"
+        SCHEDULE = "schedule", "Schedule"
+        CONNECT = "connect", "After connect"
+        COMMAND = "command", "Command line"
+
+    tenant = models.ForeignKey(M365Tenant, on_delete=models.CASCADE, related_name="runs")
+    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    full = models.BooleanField(default=False, help_text="Full listing instead of a delta.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=20, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent, estimated from the last run.")
+    pages = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    error_code = models.CharField(max_length=60, blank=True)
+    error_message = models.CharField(max_length=255, blank=True)
+    worker = models.CharField(max_length=120, blank=True, help_text="host:pid holding the tenant lock.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["msp", "tenant", "-created_at"], name="syncrun_msp_tenant_created"),
+            models.Index(fields=["msp", "status"], name="syncrun_msp_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.tenant} {self.get_trigger_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None

@@ -1,0 +1,80 @@
+"""CLI: run the emulator for the demo (`make run`) or the benchmark.
+
+    python -m integrations.m365.emulator --port 8443 --state-dir var/m365-emulator
+
+Seeds demo tenants whose verified domains match the demo clients' domains, writes
+the CA bundle to STATE_DIR/emulator-ca.pem and STATE_DIR/env (KEY=VALUE lines), and
+prints the same variables. Control API under /_emulator/ (counts, mutate, fault).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .server import Emulator
+from .state import EmulatorState
+
+DEMO_TENANTS = (
+    # (display name, verified domains, fixed tenant id) — domains match bench/demo seed clients
+    ("Contoso Ltd", ["contoso.example", "contoso.onmicrosoft.com"], "6f1b3c2a-1d4e-4c8a-9b7f-0a1b2c3d4e01"),
+    ("Fabrikam Inc", ["fabrikam.example", "fabrikam.onmicrosoft.com"], "6f1b3c2a-1d4e-4c8a-9b7f-0a1b2c3d4e02"),
+    ("Northwind Traders", ["northwindtraders.example", "northwindtraders.onmicrosoft.com"],
+     "6f1b3c2a-1d4e-4c8a-9b7f-0a1b2c3d4e03"),
+)
+
+
+def build_state(args) -> EmulatorState:
+    state = EmulatorState()
+    state.latency = args.latency
+    state.error_rate = args.error_rate
+    if args.tenants:
+        for n in range(args.tenants):
+            tenant = state.add_tenant(f"Bench Tenant {n}", [f"bench{n}.example", f"bench{n}.onmicrosoft.com"])
+            tenant.seed(users=args.users, devices=args.devices, managed=args.managed, seed=n)
+    else:
+        for name, domains, tid in DEMO_TENANTS:
+            tenant = state.add_tenant(name, domains, tid=tid)
+            tenant.seed(users=args.users, devices=args.devices, managed=args.managed)
+    return state
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m integrations.m365.emulator", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8443, help="0 picks a free port")
+    parser.add_argument("--state-dir", default="var/m365-emulator", help="where the CA bundle and env file go")
+    parser.add_argument("--tenants", type=int, default=0, help="N generated tenants instead of the demo ones")
+    parser.add_argument("--users", type=int, default=40)
+    parser.add_argument("--devices", type=int, default=25)
+    parser.add_argument("--managed", type=int, default=15)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    parser.add_argument("--error-rate", type=float, default=0.0, help="share of Graph calls that fail transiently")
+    parser.add_argument("--client-id", default="11111111-2222-3333-4444-555555555555")
+    parser.add_argument("--client-secret", default="emulator-secret")
+    args = parser.parse_args(argv)
+
+    emulator = Emulator(state=build_state(args), host=args.host, port=args.port, ca_dir=args.state_dir,
+                        client_id=args.client_id, client_secret=args.client_secret)
+    env = emulator.env
+    Path(args.state_dir, "env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    tenants = [{"tid": t.tid, "name": t.display_name, "domains": t.domains} for t in emulator.state.tenants.values()]
+    print(json.dumps({"env": env, "tenants": tenants}), flush=True)
+    for k, v in env.items():
+        print(f"export {k}={v}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    emulator.start()
+    stop.wait()
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

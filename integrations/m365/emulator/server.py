@@ -1,0 +1,443 @@
+"""HTTPS server of the Microsoft 365 emulator (identity platform + Graph subset).
+
+Routes (see design/m365-sync.md §6):
+  GET  /{tid}/v2.0/.well-known/openid-configuration     OIDC discovery (msal)
+  POST /{tid}/oauth2/v2.0/token                          client credentials grant
+  GET  /{tid}/v2.0/adminconsent, /{tid}/adminconsent     admin consent → 302 to redirect_uri
+  GET  /v1.0/organization
+  GET  /v1.0/users, /v1.0/users/delta, /v1.0/devices, /v1.0/devices/delta
+  GET  /v1.0/deviceManagement/managedDevices
+  GET/POST /_emulator/...                                control API (CLI use: counters, mutations)
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .state import AADSTS, ZERO_GUID, EmulatorState
+
+GRAPH_RESOURCES = {
+    "users": ("users", "User.Read.All"),
+    "devices": ("devices", "Device.Read.All"),
+    "deviceManagement/managedDevices": ("managed", "DeviceManagementManagedDevices.Read.All"),
+}
+ORG_ROLES = {"Organization.Read.All", "Directory.Read.All"}
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _unb64(token: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+
+
+def _graph_error(status: int, code: str, message: str) -> tuple[int, dict]:
+    return status, {"error": {"code": code, "message": message,
+                              "innerError": {"request-id": "emu", "date": time.strftime("%Y-%m-%dT%H:%M:%S")}}}
+
+
+def _select(obj: dict, select: list[str] | None, keys=None) -> dict:
+    fields = select if select else list(obj)
+    if keys is not None:
+        fields = [f for f in fields if f in keys]
+    out = {"id": obj["id"]}
+    for f in fields:
+        if f in obj:
+            out[f] = obj[f]
+    return out
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: one TLS handshake per session connection
+    server: EmulatorServer
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    # -- plumbing ---------------------------------------------------------------
+    def _send(self, status: int, body=None, headers=None, content_type="application/json"):
+        if isinstance(body, (dict, list)):
+            raw = json.dumps(body, separators=(",", ":")).encode()
+        elif isinstance(body, str):
+            raw = body.encode()
+        else:
+            raw = body or b""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        self.send_header("request-id", "emu-request")
+        self.send_header("client-request-id", self.headers.get("client-request-id", ""))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _base(self) -> str:
+        return f"https://{self.headers.get('Host') or self.server.host_port}"
+
+    def _apply_fault(self, route: str, tid: str | None = None) -> bool:
+        """Apply a scripted or random fault; True when a response was sent."""
+        state = self.server.state
+        fault = state.next_fault(route)
+        if fault is None:
+            return False
+        if fault.status == "stall":
+            time.sleep(fault.seconds)
+            return False
+        if fault.status == "expire_tokens":
+            state.revoke_tokens(tid)
+            return False
+        if fault.status == "aadsts":
+            self._aadsts(int(fault.code), tid or "unknown")
+            return True
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        status = int(fault.status)
+        if status == 401:
+            self._send(*_graph_error(401, "InvalidAuthenticationToken",
+                                     "Access token has expired or is not yet valid."))
+        elif status == 403:
+            self._send(*_graph_error(403, "Authorization_RequestDenied",
+                                     "Insufficient privileges to complete the operation."))
+        elif status == 410:
+            self._send(410, b"", {"Location": f"{self._base()}/v1.0/{route.replace('_', '/')}"})
+        else:
+            code = {429: "TooManyRequests", 503: "serviceNotAvailable", 504: "gatewayTimeout"}.get(
+                status, str(fault.code or "generalException"))
+            self._send(*_graph_error(status, code, "Emulated fault."), headers)
+        return True
+
+    def _aadsts(self, number: int, tid: str, client_id: str = "") -> None:
+        error, status, text = AADSTS[number]
+        description = f"AADSTS{number}: " + text.format(client_id=client_id, tid=tid) + \
+            " Trace ID: emu Correlation ID: emu Timestamp: 2026-01-01 00:00:00Z"
+        headers = {"Retry-After": "1"} if number == 90055 else {}
+        self._send(status, {"error": error, "error_description": description, "error_codes": [number],
+                            "trace_id": "emu-trace", "correlation_id": "emu-correlation"}, headers)
+
+    def _count(self, route: str) -> None:
+        with self.server.state.lock:
+            self.server.state.counts[route] += 1
+            self.server.state.counts["total"] += 1
+        if self.server.state.latency:
+            time.sleep(self.server.state.latency)
+
+    # -- dispatch ------------------------------------------------------------------
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str):
+        parts = urlsplit(self.path)
+        path = parts.path.strip("/")
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        segs = path.split("/")
+        try:
+            if segs[0] == "_emulator":
+                return self._control(method, segs[1:], query)
+            if segs[0] == "v1.0" and method == "GET":
+                return self._graph("/".join(segs[1:]), query)
+            if len(segs) >= 2 and segs[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+                return self._discovery(segs[0])
+            if len(segs) == 4 and segs[1:] == ["oauth2", "v2.0", "token"] and method == "POST":
+                return self._token(segs[0])
+            if segs[-1] == "adminconsent" and len(segs) in (2, 3):
+                return self._adminconsent(segs[0], query)
+            self._send(*_graph_error(404, "Request_ResourceNotFound", f"No route {method} /{path}"))
+        except BrokenPipeError:
+            pass
+
+    # -- identity platform ------------------------------------------------------------
+    def _discovery(self, tid: str):
+        self._count("discovery")
+        if self._apply_fault("discovery", tid):
+            return
+        state = self.server.state
+        if tid not in state.tenants and tid not in ("organizations", "common"):
+            return self._aadsts(90002, tid)
+        base = f"{self._base()}/{tid}"
+        self._send(200, {
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "issuer": f"{self._base()}/{tid}/v2.0",
+            "jwks_uri": f"{base}/discovery/v2.0/keys",
+            "response_types_supported": ["code", "id_token", "token"],
+        })
+
+    def _token(self, tid: str):
+        self._count("token")
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if self._apply_fault("token", tid):
+            return
+        state = self.server.state
+        client_id = form.get("client_id", "")
+        with state.lock:
+            tenant = state.tenants.get(tid)
+            app = state.apps.get(client_id)
+        if tenant is None:
+            return self._aadsts(90002, tid, client_id)
+        if tenant.token_error:
+            return self._aadsts(tenant.token_error, tid, client_id)
+        if form.get("grant_type") != "client_credentials" or not form.get("scope", "").endswith("/.default"):
+            return self._send(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: scope.",
+                                    "error_codes": [1002012]})
+        if app is None or not tenant.consented:
+            return self._aadsts(700016, tid, client_id)
+        if form.get("client_secret") != app.secret:
+            return self._aadsts(7000215, tid, client_id)
+        if app.expired:
+            return self._aadsts(7000222, tid, client_id)
+        token = state.issue_token(tid)
+        self._send(200, {"token_type": "Bearer", "expires_in": state.expires_in,
+                         "ext_expires_in": state.expires_in, "access_token": token})
+
+    def _adminconsent(self, tid: str, query: dict):
+        self._count("adminconsent")
+        state = self.server.state
+        app = state.apps.get(query.get("client_id", ""))
+        redirect = query.get("redirect_uri", "")
+        if app is None or not redirect or (app.redirect_uris and redirect not in app.redirect_uris):
+            return self._send(400, "<h1>AADSTS50011: the redirect URI does not match.</h1>",
+                              content_type="text/html")
+        answer = state.consent_answer
+        if "decision" in query:  # the chooser page's buttons
+            answer = (query.get("tenant", ""), query["decision"])
+        if answer is None:
+            return self._send(200, self._consent_page(query), content_type="text/html; charset=utf-8")
+        chosen, decision = answer
+        params = {"state": query.get("state", "")}
+        with state.lock:
+            tenant = state.tenants.get(chosen)
+            if decision == "accept" and tenant is not None:
+                tenant.consented = True
+                tenant.token_error = None
+                params.update({"admin_consent": "True", "tenant": chosen,
+                               "scope": query.get("scope", "https://graph.microsoft.com/.default")})
+            else:
+                params.update({"error": "consent_required",
+                               "error_description": "AADSTS65004: User declined to consent to access the app."})
+        self._send(302, b"", {"Location": f"{redirect}?{urlencode(params)}"})
+
+    def _consent_page(self, query: dict) -> str:
+        rows = []
+        for tenant in self.server.state.tenants.values():
+            for decision, label in (("accept", "Accept"), ("decline", "Cancel")):
+                link = "?" + urlencode({**query, "tenant": tenant.tid, "decision": decision})
+                rows.append(f'<a href="{html.escape(link)}">{label} as admin of '
+                            f'{html.escape(tenant.display_name)} ({html.escape(tenant.domains[0])})</a><br>')
+        return ("<!doctype html><title>Permissions requested</title><h1>Microsoft 365 emulator</h1>"
+                "<p>Permissions requested: read all users, devices and managed devices.</p>" + "".join(rows))
+
+    # -- Graph ------------------------------------------------------------------------------
+    def _graph(self, resource_path: str, query: dict):
+        route = resource_path.replace("deviceManagement/managedDevices", "managed").replace("/", "_")
+        self._count(route)
+        auth = self.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        entry = self.server.state.check_token(token)
+        tid = entry[0] if entry else None
+        if self._apply_fault(route, tid):
+            return
+        entry = self.server.state.check_token(token)  # a fault may have revoked it
+        if entry is None:
+            return self._send(*_graph_error(401, "InvalidAuthenticationToken",
+                                            "Access token has expired or is not yet valid."))
+        tid, roles, _ = entry
+        tenant = self.server.state.tenants[tid]
+        if resource_path == "organization":
+            if not roles & ORG_ROLES:
+                return self._send(*_graph_error(403, "Authorization_RequestDenied",
+                                                "Insufficient privileges to complete the operation."))
+            return self._send(200, {"value": [tenant.organization()]})
+        delta = resource_path.endswith("/delta")
+        name = resource_path.removesuffix("/delta")
+        if name not in GRAPH_RESOURCES or (delta and name not in ("users", "devices")):
+            return self._send(*_graph_error(400, "BadRequest", f"Resource not found for the segment '{name}'."))
+        resource, role = GRAPH_RESOURCES[name]
+        if role not in roles:
+            return self._send(*_graph_error(403, "Authorization_RequestDenied",
+                                            "Insufficient privileges to complete the operation."))
+        if resource == "managed" and not tenant.intune:
+            return self._send(*_graph_error(400, "BadRequest", "Request not applicable to target tenant."))
+        with self.server.state.lock:
+            if delta:
+                return self._delta(tenant, name, resource, query)
+            return self._list(tenant, name, resource, query)
+
+    def _list(self, tenant, name: str, resource: str, query: dict):
+        if "$skiptoken" in query:
+            tok = _unb64(query["$skiptoken"])
+            offset, top, select = tok["o"], tok["t"], tok["s"]
+        else:
+            try:
+                top = int(query.get("$top", 100))
+            except ValueError:
+                top = -1
+            if not 1 <= top <= 999:
+                return self._send(*_graph_error(400, "Request_UnsupportedQuery",
+                                                "Invalid page size specified: '%s'. Must be between 1 and 999 "
+                                                "inclusive." % query.get("$top")))
+            offset, select = 0, [s for s in query.get("$select", "").split(",") if s]
+        order = tenant.order[resource]
+        chunk = order[offset:offset + top]
+        value = [_select(tenant.objects[resource][oid], select) for oid in chunk if tenant.live(resource, oid)]
+        body = {"@odata.context": f"{self._base()}/v1.0/$metadata#{name}", "value": value}
+        if offset + top < len(order):
+            body["@odata.nextLink"] = f"{self._base()}/v1.0/{name}?$skiptoken=" + _b64(
+                {"o": offset + top, "t": top, "s": select})
+        self._send(200, body)
+
+    def _delta(self, tenant, name: str, resource: str, query: dict):
+        page = self.server.state.delta_page_size
+        if "$skiptoken" in query:
+            tok = _unb64(query["$skiptoken"])
+        elif "$deltatoken" in query:
+            raw = query["$deltatoken"]
+            if raw == "latest":
+                select = [s for s in query.get("$select", "").split(",") if s]
+                return self._send(200, {"value": [], "@odata.deltaLink": self._delta_link(name, tenant.seq, select)})
+            tok = _unb64(raw)
+            if tok["q"] < tenant.delta_min_seq:
+                if tenant.delta_expiry_mode == "410":
+                    return self._send(410, b"", {"Location": f"{self._base()}/v1.0/{name}/delta"})
+                return self._send(*_graph_error(400, "syncStateNotFound", "The sync state is not found."))
+            tok = {"f": 0, "since": tok["q"], "u": tenant.seq, "o": 0, "s": tok["s"]}
+        else:
+            select = [s for s in query.get("$select", "").split(",") if s]
+            tok = {"f": 1, "since": 0, "u": tenant.seq, "o": 0, "s": select}
+        select, offset = tok["s"], tok["o"]
+        if tok["f"]:
+            ids = tenant.order[resource]
+            chunk = ids[offset:offset + page]
+            value = [_select(tenant.objects[resource][oid], select) for oid in chunk if tenant.live(resource, oid)]
+            total = len(ids)
+        else:
+            changes = tenant.changes_since(resource, tok["since"], tok["u"])
+            total = len(changes)
+            value = []
+            for oid, keys in changes[offset:offset + page]:
+                if oid in tenant.removed[resource]:
+                    value.append({"id": oid, "@removed": {"reason": tenant.removed[resource][oid]}})
+                else:
+                    value.append(_select(tenant.objects[resource][oid], select, keys))
+        body = {"@odata.context": f"{self._base()}/v1.0/$metadata#{name}", "value": value}
+        if offset + page < total:
+            body["@odata.nextLink"] = f"{self._base()}/v1.0/{name}/delta?$skiptoken=" + _b64(
+                {**tok, "o": offset + page})
+        else:
+            body["@odata.deltaLink"] = self._delta_link(name, tok["u"], select)
+        self._send(200, body)
+
+    def _delta_link(self, name: str, seq: int, select: list[str]) -> str:
+        return f"{self._base()}/v1.0/{name}/delta?$deltatoken=" + _b64({"q": seq, "s": select})
+
+    # -- control API (the CLI's remote control) -----------------------------------------------
+    def _control(self, method: str, segs: list[str], query: dict):
+        state = self.server.state
+        body = {}
+        if method == "POST":
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"{}")
+        with state.lock:
+            if segs == ["counts"]:
+                return self._send(200, dict(state.counts))
+            if segs == ["tenants"]:
+                return self._send(200, [{"tid": t.tid, "displayName": t.display_name, "domains": t.domains,
+                                         "users": len(t.objects["users"]), "devices": len(t.objects["devices"]),
+                                         "managed": len(t.objects["managed"])} for t in state.tenants.values()])
+            if method == "POST" and segs == ["reset-counts"]:
+                state.counts.clear()
+                return self._send(200, {})
+            if method == "POST" and segs == ["mutate"]:
+                tenant = state.tenants[body["tenant"]]
+                return self._send(200, tenant.mutate(fraction=float(body.get("fraction", 0.01)),
+                                                     seed=int(body.get("seed", 1))))
+            if method == "POST" and segs == ["fault"]:
+                state.fault(body.pop("route"), body.pop("status"), **body)
+                return self._send(200, {})
+            if method == "POST" and segs == ["settings"]:
+                for key in ("latency", "error_rate", "expires_in", "token_lifetime", "delta_page_size"):
+                    if key in body:
+                        setattr(state, key, body[key])
+                return self._send(200, {})
+        self._send(404, {"error": "no such control route"})
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, state: EmulatorState, host: str, port: int, ssl_context: ssl.SSLContext):
+        super().__init__((host, port), Handler)
+        self.state = state
+        self.socket = ssl_context.wrap_socket(self.socket, server_side=True)
+        self.host_port = f"{host}:{self.server_address[1]}"
+
+
+class Emulator:
+    """A running emulator: `base_url`, `ca_path` (PEM to trust), `state`, and the app
+    credentials it accepts. Use as a context manager or call start()/stop()."""
+
+    def __init__(self, *, state: EmulatorState | None = None, host: str = "127.0.0.1", port: int = 0,
+                 ca_dir: str | Path | None = None, client_id: str = "11111111-2222-3333-4444-555555555555",
+                 client_secret: str = "emulator-secret"):
+        import tempfile
+
+        import trustme
+
+        self.state = state or EmulatorState()
+        self.client_id, self.client_secret = client_id, client_secret
+        if client_id not in self.state.apps:
+            self.state.add_app(client_id, client_secret)
+        ca = trustme.CA()
+        cert = ca.issue_cert(host, "localhost")
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(ctx)
+        self.ca_dir = Path(ca_dir or tempfile.mkdtemp(prefix="m365-emulator-"))
+        self.ca_dir.mkdir(parents=True, exist_ok=True)
+        self.ca_path = self.ca_dir / "emulator-ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_path))
+        self.server = EmulatorServer(self.state, host, port, ctx)
+        self.base_url = f"https://{self.server.host_port}"
+        self._thread: threading.Thread | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Settings/environment that point OpsMerge at this emulator."""
+        return {
+            "M365_AUTHORITY_HOST": self.base_url,
+            "M365_GRAPH_URL": self.base_url,
+            "M365_CA_BUNDLE": str(self.ca_path),
+            "M365_CLIENT_ID": self.client_id,
+            "M365_CLIENT_SECRET": self.client_secret,
+        }
+
+    def start(self) -> Emulator:
+        self._thread = threading.Thread(target=self.server.serve_forever, name="m365-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+__all__ = ["Emulator", "EmulatorServer", "ZERO_GUID"]
