@@ -5,5 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("api.urls")),
     path("", include("opsmerge.web_urls")),
 ]

@@ -1,0 +1,140 @@
+"""/api/v1/clients/: seed 001's customer endpoints over clients.selectors and
+clients.services (the same code the web pages use)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import mixins, serializers
+
+from accounts.models import TechGroup, User
+from clients.filtersets import ClientFilterSet
+from clients.models import Client
+from clients.selectors import client_list
+from clients.services import client_create, client_update
+from contacts.models import Contact
+from integrations.m365.models import M365Tenant
+from opsmerge.db import count_subquery
+
+from ..fields import MspRelatedField, RelatedNamesField
+from ..views import MspViewSet
+
+
+class M365TenantSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = M365Tenant
+        fields = ["id", "client", "tenant_id", "display_name", "default_domain", "consent_state", "health_message",
+                  "connected_at", "last_sync_at", "sync_users", "sync_devices", "sync_intune", "created_at"]
+        read_only_fields = fields
+
+
+class PrimaryContactSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "email", "phone"]
+        read_only_fields = fields
+
+
+HEALTH_CHOICES = ["healthy", "attention", "pending", "no_tenants"]
+
+
+def tenants_health(tenants) -> str:
+    """Seed 001's aggregate health across a customer's tenants."""
+    states = {t.consent_state for t in tenants}
+    if not states:
+        return "no_tenants"
+    if states & {M365Tenant.ConsentState.RECONNECT_REQUIRED, M365Tenant.ConsentState.DISCONNECTED}:
+        return "attention"
+    if M365Tenant.ConsentState.PENDING in states:
+        return "pending"
+    return "healthy"
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    account_manager = MspRelatedField(model=User, filters={"is_active": True}, allow_null=True, required=False)
+    tech_groups = MspRelatedField(model=TechGroup, many=True, required=False)
+    domains = RelatedNamesField(attr="domain", max_length=253,
+                                help_text="Email domains; the first is the primary domain.")
+    tags = RelatedNamesField(attr="name", max_length=64)
+    custom_fields = serializers.DictField(required=False, help_text="Values by custom field key.")
+    primary_domain = serializers.CharField(read_only=True, allow_null=True)
+    asset_count = serializers.IntegerField(read_only=True)
+    open_ticket_count = serializers.IntegerField(read_only=True)
+    m365_user_count = serializers.IntegerField(read_only=True, help_text="Active contacts synced from Microsoft 365.")
+    tenant_count = serializers.SerializerMethodField()
+    health_status = serializers.SerializerMethodField()
+    primary_contact = serializers.SerializerMethodField()
+    m365_tenants = M365TenantSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Client
+        fields = [
+            "id", "name", "status", "industry", "time_zone", "priority_floor", "phone_country_code", "phone_number",
+            "website", "street", "city", "postal_code", "state", "country", "notes", "account_manager", "psa_id",
+            "is_compliance_tenant", "custom_fields", "domains", "tags", "tech_groups",
+            "primary_domain", "primary_contact", "asset_count", "open_ticket_count", "m365_user_count",
+            "tenant_count", "health_status", "m365_tenants",
+            "archived_at", "archive_reason", "merged_into", "last_activity_at", "created_at", "updated_at",
+        ]
+        read_only_fields = ["archived_at", "archive_reason", "merged_into", "last_activity_at", "created_at",
+                            "updated_at"]
+
+    def get_tenant_count(self, client) -> int:
+        return len(client.m365_tenants.all())
+
+    @extend_schema_field(serializers.ChoiceField(choices=HEALTH_CHOICES))
+    def get_health_status(self, client) -> str:
+        return tenants_health(client.m365_tenants.all())
+
+    @extend_schema_field(PrimaryContactSerializer(allow_null=True))
+    def get_primary_contact(self, client):
+        contacts = getattr(client, "primary_contacts", None)
+        if contacts is None:
+            contacts = list(client.contacts.filter(is_primary=True, deleted_at__isnull=True))
+        return PrimaryContactSerializer(contacts[0]).data if contacts else None
+
+    def create(self, validated_data):
+        view = self.context["view"]
+        return client_create(msp=view.msp, actor=view.actor, **validated_data)
+
+    def update(self, instance, validated_data):
+        view = self.context["view"]
+        return client_update(msp=view.msp, client=instance, actor=view.actor, **validated_data)
+
+
+def clients_for_api(*, msp):
+    """client_list's annotated rows plus everything the serializer reads, in a
+    constant number of queries whatever the page size."""
+    return client_list(msp=msp, include_archived=True).annotate(
+        m365_user_count=count_subquery(
+            Contact.objects.filter(source=Contact.Source.M365, deleted_at__isnull=True, is_active=True), "client"),
+    ).prefetch_related(
+        "domains", "tags", "tech_groups", "m365_tenants",
+        Prefetch("contacts", queryset=Contact.objects.filter(msp=msp, is_primary=True, deleted_at__isnull=True),
+                 to_attr="primary_contacts"),
+    )
+
+
+class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
+                    mixins.UpdateModelMixin):
+    """Customers (clients) of the MSP. Archived clients are listed only when asked
+    for with `?status=archived`; every client is reachable by id."""
+
+    queryset = Client._base_manager.none()  # for the schema generator only
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilterSet
+    ordering_fields = ["name", "status", "created_at", "last_activity_at", "asset_count", "open_ticket_count"]
+    ordering = ["name"]
+
+    def get_queryset(self):
+        return clients_for_api(msp=self.msp)
+
+    def perform_create(self, serializer):
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)  # re-read with annotations
+
+    def perform_update(self, serializer):
+        serializer.save()
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)

@@ -1,0 +1,79 @@
+"""/api/v1/tickets/: read, create and comment, over tickets.services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import User
+from accounts.permissions import Op
+from assets.models import Asset
+from clients.models import Client
+from contacts.models import Contact
+from opsmerge.tenancy import msp_get_or_404
+from sites.models import Site
+from tickets.filtersets import TicketFilterSet
+from tickets.models import Ticket, TicketComment
+from tickets.services import ticket_comment_add, ticket_create
+
+from ..fields import MspRelatedField
+from ..views import MspViewSet
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    client = MspRelatedField(model=Client, allow_null=True, required=False)
+    contact = MspRelatedField(model=Contact, filters={"deleted_at__isnull": True}, allow_null=True, required=False)
+    site = MspRelatedField(model=Site, allow_null=True, required=False)
+    asset = MspRelatedField(model=Asset, allow_null=True, required=False)
+    assigned_to = MspRelatedField(model=User, filters={"is_active": True}, allow_null=True, required=False)
+
+    class Meta:
+        model = Ticket
+        fields = ["id", "number", "client", "contact", "site", "asset", "subject", "description", "status",
+                  "priority", "source", "assigned_to", "created_by", "created_at", "updated_at", "resolved_at"]
+        read_only_fields = ["number", "status", "source", "created_by", "created_at", "updated_at", "resolved_at"]
+
+    def create(self, validated_data):
+        view = self.context["view"]
+        return ticket_create(msp=view.msp, actor=view.actor, source=Ticket.Source.API, **validated_data)
+
+
+class TicketCommentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TicketComment
+        fields = ["id", "ticket", "body", "is_internal", "author_user", "author_contact", "created_at"]
+        read_only_fields = ["ticket", "author_user", "author_contact", "created_at"]
+
+
+class TicketViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin):
+    queryset = Ticket._base_manager.none()  # for the schema generator only
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilterSet
+    write_op = Op.TICKET_WORK
+    ordering_fields = ["number", "created_at", "updated_at", "priority", "status"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return Ticket.objects.filter(msp=self.msp)
+
+    def get_serializer_class(self):
+        return TicketCommentSerializer if self.action == "comments" else TicketSerializer
+
+    @extend_schema(methods=["GET"], responses=TicketCommentSerializer(many=True), filters=False,
+                   summary="List a ticket's comments (oldest first)")
+    @extend_schema(methods=["POST"], request=TicketCommentSerializer, responses={201: TicketCommentSerializer},
+                   summary="Add a comment to a ticket")
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        ticket = msp_get_or_404(Ticket.objects.all(), msp=self.msp, pk=pk)
+        if request.method == "GET":
+            page = self.paginate_queryset(TicketComment.objects.filter(msp=self.msp, ticket=ticket).order_by(
+                "created_at", "pk"))
+            return self.get_paginated_response(TicketCommentSerializer(page, many=True).data)
+        serializer = TicketCommentSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        comment = ticket_comment_add(msp=self.msp, ticket=ticket, author_user=self.actor_user,
+                                     **serializer.validated_data)
+        return Response(TicketCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
