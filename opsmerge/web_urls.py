@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("search/", views.search, name="search"),
     path("clients/", include("clients.urls")),
     path("contacts/", include("contacts.urls")),
     path("sites/", include("sites.urls")),

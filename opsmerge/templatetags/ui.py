@@ -1,0 +1,100 @@
+"""Template helpers of the design system (docs/ui.md)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+from opsmerge.nav import nav_for
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context):
+    request = context.get("request")
+    return nav_for(request, context.get("perms_ops", frozenset())) if request else []
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, label: str, key: str, css: str = ""):
+    """A <th> whose link toggles `?sort=key` / `?sort=-key`, keeping other params and
+    dropping the page number. Only keys the view whitelists have any effect."""
+    request = context["request"]
+    current = request.GET.get("sort", "") or context.get("default_sort", "")
+    params = request.GET.copy()
+    params.pop("page", None)
+    descending = current == key
+    params["sort"] = f"-{key}" if descending else key
+    arrow = ""
+    if current.lstrip("-") == key:
+        arrow = " ↓" if current.startswith("-") else " ↑"
+    return format_html(
+        '<th class="{}"><a href="?{}" class="{}">{}{}</a></th>',
+        css, params.urlencode(), "is-sorted" if arrow else "", label, arrow,
+    )
+
+
+@register.filter
+def url(obj) -> str:
+    """{{ obj|url }}: the object's detail page (opsmerge.links.object_url)."""
+    from opsmerge.links import object_url
+
+    return object_url(obj)
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+_STATUS_BADGES = {
+    "active": "badge-success", "lead": "badge-info", "archived": "badge-neutral",
+    "connected": "badge-success", "pending": "badge-warning", "reconnect_required": "badge-danger",
+    "disconnected": "badge-neutral", "draft": "badge-neutral", "expired": "badge-warning", "cancelled": "badge-neutral",
+    "new": "badge-info", "open": "badge-accent", "waiting": "badge-warning", "resolved": "badge-success",
+    "closed": "badge-neutral", "sent": "badge-info", "paid": "badge-success", "void": "badge-neutral",
+    "none": "badge-neutral",
+}
+
+
+@register.filter
+def status_badge(value) -> str:
+    """CSS modifier for a status value: {{ obj.status|status_badge }}."""
+    return _STATUS_BADGES.get(str(value or "none").lower(), "badge-neutral")
+
+
+@register.filter
+def cf_display(value) -> str:
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    return "" if value is None else str(value)
+
+
+@register.filter
+def filesize(value) -> str:
+    size = float(value or 0)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+@register.inclusion_tag("includes/field.html")
+def field(bound_field, css: str = "", help_text: str = ""):
+    """One form field in the design system's markup (label, control, help, errors)."""
+    return {"f": bound_field, "css": css, "help": help_text or bound_field.help_text}
+
+
+@register.simple_tag(takes_context=True)
+def client_tabs(context, client):
+    """The tabs of a client page (clients/tabs.py registry) with their URLs."""
+    from clients.tabs import tabs_for
+
+    return tabs_for(client=client, request=context.get("request"), perms_ops=context.get("perms_ops", frozenset()))
