@@ -6,5 +6,6 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/", include("api.urls")),
+    path("settings/api-keys/", include("api.web_urls")),
     path("", include("opsmerge.web_urls")),
 ]

@@ -4,11 +4,15 @@ clients.services (the same code the web pages use)."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from accounts.models import TechGroup, User
+from accounts.permissions import Op
 from clients.filtersets import ClientFilterSet
+from clients.lifecycle import client_archive, client_delete_permanently, client_restore
 from clients.models import Client
 from clients.selectors import client_list
 from clients.services import client_create, client_update
@@ -117,6 +121,17 @@ def clients_for_api(*, msp):
     )
 
 
+class ArchiveSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                   help_text="Kept in the activity log and shown in the archive view.")
+
+
+class DeleteResultSerializer(serializers.Serializer):
+    unassigned = serializers.DictField(child=serializers.IntegerField(),
+                                       help_text="Records kept without a client, by kind.")
+    deleted = serializers.DictField(child=serializers.IntegerField(), help_text="Records deleted, by kind.")
+
+
 class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
                     mixins.UpdateModelMixin):
     """Customers (clients) of the MSP. Archived clients are listed only when asked
@@ -127,9 +142,48 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     filterset_class = ClientFilterSet
     ordering_fields = ["name", "status", "created_at", "last_activity_at", "asset_count", "open_ticket_count"]
     ordering = ["name"]
+    action_ops = {"archive": Op.CLIENT_ARCHIVE, "restore": Op.CLIENT_ARCHIVE, "destroy": Op.CLIENT_DELETE}
 
     def get_queryset(self):
         return clients_for_api(msp=self.msp)
+
+    def _fresh(self, client) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=client.pk)).data)
+
+    @extend_schema(request=ArchiveSerializer, responses=ClientSerializer,
+                   summary="Archive a client (stage 1, reversible; a no-op when already archived)")
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        client = self.get_object()
+        body = ArchiveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        client_archive(msp=self.msp, client=client, actor=self.actor, reason=body.validated_data.get("reason", ""))
+        return self._fresh(client)
+
+    @extend_schema(request=None, responses=ClientSerializer, summary="Restore an archived client")
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        client = self.get_object()
+        client_restore(msp=self.msp, client=client, actor=self.actor)
+        return self._fresh(client)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("typed_name", str, required=True,
+                                     description="The client's exact name (case-sensitive), as confirmation.")],
+        responses=DeleteResultSerializer,
+        summary="Permanently delete an archived client (stage 2, Super Admin)",
+        description="Only an archived client that passes every gate of the lifecycle rules (docs/lifecycle.md): "
+                    "no outstanding invoices, not a compliance tenant, not merged, no connected Microsoft 365 "
+                    "tenants. Returns what was unassigned and deleted.",
+    )
+    def destroy(self, request, pk=None):
+        client = self.get_object()
+        typed_name = request.query_params.get("typed_name")
+        if typed_name is None and isinstance(request.data, dict):
+            typed_name = request.data.get("typed_name")
+        result = client_delete_permanently(msp=self.msp, client_id=client.pk, actor=self.actor,
+                                           typed_name=str(typed_name or ""))
+        return Response(result)
 
     def perform_create(self, serializer):
         serializer.save()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from rest_framework import mixins, serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.response import Response
 
 from accounts.permissions import Op
 from clients.models import Client
 from contacts.filtersets import ContactFilterSet
+from contacts.lifecycle import contact_delete
 from contacts.models import Contact
 from contacts.services import contact_create, contact_update
 
@@ -55,6 +58,13 @@ class ContactViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin,
     write_op = Op.CONTACT_EDIT
     ordering_fields = ["last_name", "first_name", "email", "created_at", "updated_at"]
     ordering = ["last_name", "first_name"]
+
+    action_ops = {"destroy": Op.CONTACT_DELETE}
+
+    @extend_schema(summary="Delete a contact (soft delete: history is kept; a Super Admin can restore it)")
+    def destroy(self, request, pk=None):
+        contact_delete(msp=self.msp, contact=self.get_object(), actor=self.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_queryset(self):
         return (Contact.objects.filter(msp=self.msp).alive()

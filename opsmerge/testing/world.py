@@ -7,4 +7,8 @@ route enumerator in opsmerge/tests/test_isolation.py can fill it with MSP B's id
 
 
 def extra_world_objects(*, label, msp, user, objects) -> dict:
-    return {}
+    from api.tests.factories import ApiKeyFactory
+
+    extra = {}
+    extra["api_key"] = ApiKeyFactory(msp=msp, name=f"{label} API key")
+    return extra

@@ -1,0 +1,55 @@
+"""Settings → API keys: create (token shown once), list, revoke."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.permissions import Op, require
+from opsmerge.tenancy import msp_get_or_404
+
+from .forms import ApiKeyForm
+from .models import ApiKey
+from .services import api_key_create, api_key_revoke
+
+
+def _guard(request):
+    if getattr(request, "msp", None) is None:
+        raise PermissionDenied("This page is for MSP staff.")
+    require(request.user, Op.API_KEYS)
+
+
+def _list(request, form, status=200):
+    keys = ApiKey.objects.filter(msp=request.msp).select_related("created_by", "revoked_by")
+    return render(request, "api/api_key_list.html", {"keys": keys, "form": form}, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_list(request):
+    _guard(request)
+    if request.method == "GET":
+        return _list(request, ApiKeyForm(user=request.user))
+    form = ApiKeyForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            issued = api_key_create(msp=request.msp, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            # Rendered, not redirected: the token exists only in this response.
+            return render(request, "api/api_key_created.html", {"key": issued.key, "token": issued.token})
+    return _list(request, form, status=400)
+
+
+@login_required
+@require_POST
+def api_key_revoke_view(request, pk):
+    _guard(request)
+    key = msp_get_or_404(ApiKey.objects.all(), msp=request.msp, pk=pk)
+    api_key_revoke(msp=request.msp, key=key, actor=request.user)
+    messages.success(request, f"{key} is revoked: requests using it are refused from now on.")
+    return redirect("api_keys:list")
