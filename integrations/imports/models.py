@@ -44,6 +44,7 @@ class ImportJob(MspOwnedModel):
     encoding = models.CharField(max_length=40, blank=True)
     delimiter = models.CharField(max_length=1, blank=True)
     headers = models.JSONField(default=list, blank=True)
+    header_row = models.PositiveIntegerField(default=1, help_text="File row of the header (first non-blank row).")
     mapping = models.JSONField(default=dict, blank=True, help_text="{column index: field key}")
     source_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="commits",
                                    help_text="The dry run this commit was started from.")

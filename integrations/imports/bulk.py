@@ -1,0 +1,43 @@
+"""Set-based writes for the importer: one UPDATE … FROM (VALUES …) per chunk,
+instead of one UPDATE per row (or Django's bulk_update CASE chains, which grow
+quadratically with the batch)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+CHUNK = 1000
+
+
+def bulk_update_values(model, rows: Sequence[tuple[int, dict[str, Any]]], fields: Sequence[str], *, msp_id: int
+                       ) -> int:
+    """UPDATE `model`'s table SET each of `fields` from `rows` [(pk, {field: value})],
+    limited to `msp_id`'s rows. Returns the number of rows updated."""
+    if not rows or not fields:
+        return 0
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    pk_type = meta.pk.db_type(connection) if meta.pk.db_type(connection) != "bigserial" else "bigint"
+    casts = [f"%s::{pk_type}"] + [f"%s::{c.db_type(connection)}" for c in columns]
+    row_sql = "(" + ", ".join(casts) + ")"
+    names = ", ".join(['"pk"'] + [f'"{c.column}"' for c in columns])
+    assign = ", ".join(f'"{c.column}" = v."{c.column}"' for c in columns)
+    total = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            params: list[Any] = []
+            for pk, values in chunk:
+                params.append(pk)
+                params.extend(c.get_db_prep_save(values[c.name], connection) for c in columns)
+            params.append(msp_id)
+            cursor.execute(
+                f'UPDATE "{meta.db_table}" AS t SET {assign} FROM (VALUES {", ".join([row_sql] * len(chunk))}) '
+                f'AS v({names}) WHERE t."{meta.pk.column}" = v."pk" AND t."msp_id" = %s',
+                params,
+            )
+            total += cursor.rowcount
+    return total

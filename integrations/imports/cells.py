@@ -1,0 +1,161 @@
+"""Cell-level parsing and validation for imports. Each check returns the clean value
+or raises CellError with a plain message; the rules are the shared validators of
+opsmerge.validators (the same the forms and the API use)."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from opsmerge.validators import (
+    normalize_domain,
+    normalize_email,
+    subdivision_matches_country,
+    validate_country_code,
+    validate_domain,
+    validate_email_address,
+    validate_subdivision_code,
+    validate_time_zone,
+)
+
+from .exporting import FORMULA_TRIGGERS
+
+TRUE = {"yes", "y", "true", "t", "1", "x", "on", "ja", "oui", "si", "✓"}
+FALSE = {"no", "n", "false", "f", "0", "off", "nein", "non", ""}
+_PHONE_TEXT = re.compile(r"^\+?[0-9 ().\-/]+((ext\.?|x)\s*[0-9]+)?$", re.IGNORECASE)
+_url = URLValidator(schemes=["http", "https"])
+
+
+class CellError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def clean_cell(raw: str) -> str:
+    """Trim, and undo the apostrophe our exports put before formula characters."""
+    value = raw.strip() if raw else ""
+    if len(value) > 1 and value[0] == "'" and value[1] in "".join(FORMULA_TRIGGERS):
+        value = value[1:].strip()
+    return value
+
+
+def _message(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in TRUE:
+        return True
+    if lowered in FALSE:
+        return False
+    raise CellError("Use yes or no.")
+
+
+def split_list(value: str) -> list[str]:
+    """'a, b;c' -> ['a', 'b', 'c'] (commas as the seed says; semicolons tolerated)."""
+    out: list[str] = []
+    for part in re.split(r"[,;\n]", value):
+        part = " ".join(part.split())
+        if part and part.casefold() not in (p.casefold() for p in out):
+            out.append(part)
+    return out
+
+
+def max_length(value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise CellError(f"Longer than {limit} characters.")
+    return value
+
+
+def email(value: str) -> str:
+    value = normalize_email(value)
+    try:
+        validate_email_address(value)
+    except ValidationError:
+        raise CellError("Not a valid email address.") from None
+    if len(value) > 254:
+        raise CellError("Longer than 254 characters.")
+    return value
+
+
+def time_zone(value: str) -> str:
+    try:
+        validate_time_zone(value)
+    except ValidationError as exc:
+        raise CellError(_message(exc)) from None
+    return value
+
+
+def country(value: str) -> str:
+    try:
+        validate_country_code(value)
+    except ValidationError as exc:
+        raise CellError(_message(exc)) from None
+    return value.upper()
+
+
+def state(value: str, country_code: str) -> str:
+    try:
+        validate_subdivision_code(value)
+    except ValidationError as exc:
+        raise CellError(_message(exc)) from None
+    if not subdivision_matches_country(value, country_code):
+        raise CellError(f"{value.upper()} is not a region of {country_code.upper()}.")
+    return value.upper()
+
+
+def domains(value: str) -> list[str]:
+    out: list[str] = []
+    for raw in split_list(value):
+        domain = normalize_domain(raw)
+        try:
+            validate_domain(domain)
+        except ValidationError as exc:
+            raise CellError(_message(exc)) from None
+        if domain not in out:
+            out.append(domain)
+    return out
+
+
+def phone_code(value: str) -> str:
+    code = value[1:] if value.startswith("+") else value[2:] if value.startswith("00") else value
+    if not code.isdigit():
+        raise CellError("Digits only, e.g. 44 (no spaces or symbols).")
+    if not phonenumbers.region_code_for_country_code(int(code)) or len(code) > 3:
+        raise CellError(f"+{code} is not a country calling code.")
+    return str(int(code))
+
+
+def phone_number(code: str, number: str) -> str:
+    """Digits only (seed 004); normalised with phonenumbers to the national
+    significant number, so '02079460000' with code 44 is stored as '2079460000'."""
+    if not number.isdigit():
+        raise CellError("Digits only: no spaces, dashes or brackets (the code goes in PhoneCode).")
+    if not code:
+        return max_length(number, 20)
+    parsed = phonenumbers.parse(f"+{code}{number}")
+    if not phonenumbers.is_possible_number(parsed):
+        raise CellError(f"Not a possible phone number for +{code}.")
+    return phonenumbers.national_significant_number(parsed)
+
+
+def phone_text(value: str) -> str:
+    """Free-form contact phone: kept as written, but it must look like a phone number."""
+    if not _PHONE_TEXT.match(value) or sum(ch.isdigit() for ch in value) < 3:
+        raise CellError("Not a phone number.")
+    return max_length(value, 40)
+
+
+def website(value: str) -> str:
+    if "://" not in value:
+        value = "https://" + value
+    try:
+        _url(value)
+    except ValidationError:
+        raise CellError("Not a website address.") from None
+    return max_length(value, 200)

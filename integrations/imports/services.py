@@ -1,0 +1,202 @@
+"""Import jobs: upload, map columns, start (dry run or commit), cancel, resume.
+Views, the API and the import_csv command all call these."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.permissions import Op, require
+from opsmerge.audit import audit_record
+
+from .columns import KINDS, auto_mapping, columns_for, header_key, missing_required
+from .engine import remembered_mapping
+from .exporting import neutralise
+from .models import ColumnMapping, ImportJob
+from .reading import ReadError, inspect
+
+STALLED_AFTER = timezone.timedelta(minutes=5)
+
+
+def _enqueue(job: ImportJob) -> None:
+    from .tasks import import_run
+
+    msp_id, job_id = job.msp_id, job.pk
+    transaction.on_commit(lambda: import_run.delay(msp_id, job_id))
+
+
+@transaction.atomic
+def import_job_create(*, msp, actor, upload, kind: str, mode: str = ImportJob.Mode.CREATE_UPDATE,
+                      dry_run: bool = True, name: str = "") -> ImportJob:
+    """Store the upload and read its header. A file that cannot be read still makes
+    a job (status failed, with the reason), so every upload leaves a trace."""
+    if actor is not None:
+        require(actor, Op.IMPORT)
+    if kind not in KINDS:
+        raise ValidationError({"kind": "Choose clients, contacts or sites."})
+    if mode not in ImportJob.Mode.values:
+        raise ValidationError({"mode": "Choose create, create_update or update."})
+    size = getattr(upload, "size", None) or 0
+    if size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError({"file": f"The file is {size // (1024 * 1024)} MB; the limit is "
+                                       f"{settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB."})
+    name = Path(name or getattr(upload, "name", "") or "upload.csv").name[:200]
+    job = ImportJob(msp=msp, created_by=actor, kind=kind, mode=mode, dry_run=dry_run, original_name=name, size=size)
+    job.file.save(name, upload if hasattr(upload, "chunks") else File(upload, name=name), save=False)
+    job.size = job.file.size
+    try:
+        info = inspect(job.file.path, name)
+    except ReadError as exc:
+        job.status, job.error_message, job.finished_at = ImportJob.Status.FAILED, str(exc), timezone.now()
+        job.save()
+        return job
+    job.file_format, job.encoding, job.delimiter = info.file_format, info.encoding, info.delimiter
+    job.headers, job.header_row, job.total_rows = info.headers, info.header_row, info.estimated_rows
+    job.mapping = {str(i): key for i, key in auto_mapping(
+        kind, info.headers, remembered_mapping(msp=msp, kind=kind)).items()}
+    job.save()
+    return job
+
+
+def mapping_errors(*, kind: str, mapping: dict[int, str]) -> list[str]:
+    valid = {c.key: c.header for c in columns_for(kind)}
+    errors = []
+    seen: dict[str, int] = {}
+    for index, key in mapping.items():
+        if key and key not in valid:
+            errors.append(f"Unknown field “{key}”.")
+        elif key and key in seen:
+            errors.append(f"{valid[key]} is mapped twice; map each field to one column.")
+        seen[key] = index
+    missing = missing_required(kind, mapping)
+    if missing:
+        errors.append("Missing mandatory column" + ("s: " if len(missing) > 1 else ": ") + ", ".join(missing)
+                      + ". Map a column of your file to " + ("each of them." if len(missing) > 1 else "it."))
+    return errors
+
+
+@transaction.atomic
+def import_job_set_mapping(*, msp, job: ImportJob, actor, mapping: dict[int, str], remember: bool = True
+                           ) -> ImportJob:
+    """Check and store the column mapping; remember the hand-made choices for this
+    MSP's next upload."""
+    if actor is not None:
+        require(actor, Op.IMPORT)
+    if job.msp_id != msp.pk or job.status != ImportJob.Status.MAPPING:
+        raise ValidationError("This import is not waiting for its column mapping.")
+    mapping = {int(i): k for i, k in mapping.items() if 0 <= int(i) < len(job.headers)}
+    errors = mapping_errors(kind=job.kind, mapping=mapping)
+    if errors:
+        raise ValidationError({"mapping": errors})
+    job.mapping = {str(i): k for i, k in mapping.items() if k}
+    job.save(update_fields=["mapping"])
+    if remember:
+        ColumnMapping.objects.bulk_create(
+            [ColumnMapping(msp=msp, kind=job.kind, header_key=header_key(h)[:200], field_key=mapping.get(i, ""))
+             for i, h in enumerate(job.headers) if header_key(h)],
+            update_conflicts=True, unique_fields=["msp", "kind", "header_key"], update_fields=["field_key",
+                                                                                             "updated_at"])
+    return job
+
+
+@transaction.atomic
+def import_job_start(*, msp, job: ImportJob, actor, dry_run: bool | None = None, mode: str | None = None
+                     ) -> ImportJob:
+    if actor is not None:
+        require(actor, Op.IMPORT)
+    if job.msp_id != msp.pk or job.status != ImportJob.Status.MAPPING:
+        raise ValidationError("This import has already been started.")
+    errors = mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()})
+    if errors:
+        raise ValidationError({"mapping": errors})
+    if dry_run is not None:
+        job.dry_run = dry_run
+    if mode is not None:
+        if mode not in ImportJob.Mode.values:
+            raise ValidationError({"mode": "Choose create, create_update or update."})
+        job.mode = mode
+    job.status = ImportJob.Status.QUEUED
+    job.save(update_fields=["dry_run", "mode", "status"])
+    _enqueue(job)
+    return job
+
+
+@transaction.atomic
+def import_job_commit(*, msp, job: ImportJob, actor) -> ImportJob:
+    """Commit what a finished dry run checked: a new job over the same file and mapping."""
+    if actor is not None:
+        require(actor, Op.IMPORT)
+    if job.msp_id != msp.pk or not job.dry_run or job.status != ImportJob.Status.SUCCEEDED:
+        raise ValidationError("Only a finished dry run can be committed.")
+    commit = ImportJob.objects.create(
+        msp=msp, created_by=actor, kind=job.kind, mode=job.mode, dry_run=False, status=ImportJob.Status.QUEUED,
+        file=job.file.name, original_name=job.original_name, size=job.size, file_format=job.file_format,
+        encoding=job.encoding, delimiter=job.delimiter, headers=job.headers, header_row=job.header_row,
+        mapping=job.mapping, total_rows=job.total_rows, source_job=job,
+    )
+    _enqueue(commit)
+    return commit
+
+
+@transaction.atomic
+def import_job_cancel(*, msp, job: ImportJob, actor) -> ImportJob:
+    if actor is not None:
+        require(actor, Op.IMPORT)
+    job = ImportJob.objects.select_for_update().get(msp=msp, pk=job.pk)
+    if job.is_done:
+        return job
+    if job.status in (ImportJob.Status.MAPPING, ImportJob.Status.QUEUED):
+        job.status, job.finished_at = ImportJob.Status.CANCELLED, timezone.now()
+    job.cancel_requested = True
+    job.save(update_fields=["status", "finished_at", "cancel_requested"])
+    if not job.dry_run:
+        audit_record(msp=msp, actor=actor, action="import.cancel", obj=job, changes=job.counts)
+    return job
+
+
+def import_job_is_stalled(job: ImportJob) -> bool:
+    beat = job.heartbeat_at or job.started_at
+    return job.status == ImportJob.Status.RUNNING and beat is not None and timezone.now() - beat > STALLED_AFTER
+
+
+@transaction.atomic
+def import_job_resume(*, msp, job: ImportJob, actor) -> ImportJob:
+    """Re-queue a job that failed on an unexpected error or whose worker died: it
+    continues after its last committed batch."""
+    if actor is not None:
+        require(actor, Op.IMPORT)
+    job = ImportJob.objects.select_for_update().get(msp=msp, pk=job.pk)
+    resumable = (job.status == ImportJob.Status.FAILED and job.headers) or import_job_is_stalled(job)
+    if not resumable:
+        raise ValidationError("Only a failed or stalled import can be resumed.")
+    job.status, job.error_message, job.finished_at = ImportJob.Status.QUEUED, "", None
+    job.save(update_fields=["status", "error_message", "finished_at"])
+    _enqueue(job)
+    return job
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def failed_rows_csv(*, msp, job: ImportJob) -> Iterator[str]:
+    """The rows that were not applied, as the user uploaded them, plus an "error"
+    column: fix them and upload this file again. Opens its own scope (streamed)."""
+    from opsmerge.tenancy import msp_scope
+
+    with msp_scope(msp):
+        writer = csv.writer(_Echo())
+        yield "\ufeff"
+        yield writer.writerow([*job.headers, "error"])
+        width = len(job.headers)
+        for error in job.row_errors.filter(msp=msp).order_by("row_number").iterator(chunk_size=2000):
+            cells = (list(error.cells) + [""] * width)[:max(width, len(error.cells))]
+            yield writer.writerow([neutralise(c) for c in cells] + [f"Row {error.row_number}: {error.message}"])
