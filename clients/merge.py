@@ -1,0 +1,488 @@
+# ruff: noqa: S608 - SQL is built from model metadata (table/column names); values are always parameters
+"""Merge duplicate clients (seeds 000, 001), with an exact Undo.
+
+Flow: `client_merge_preview` (counts per kind and the conflicts to decide) →
+`client_merge_start` (validates, records a ClientMerge, enqueues the Celery job on
+commit) → `client_merge_execute` (the job: one transaction, all or nothing) →
+optionally `client_merge_undo`.
+
+Everything pointing at a source client moves to the target: every foreign key to
+Client found in the model registry (clients.relations), so tickets, contracts,
+invoices, assets, sites, contacts, documents, M365 tenants, business hours,
+activity and whatever other apps add later. Rules for the conflicts:
+- domains, tags and tech groups are unioned (one primary domain: the target's);
+- contacts with the same email become one contact: the chosen primary contact or
+  the target's contact wins, the others are soft-deleted with `merged_into` and
+  every reference to them (tickets, comments, assets, members …) follows; role
+  flags (billing, portal, technical, VIP) are ORed onto the winner;
+- one primary contact: the user's choice, else the target's, else the first
+  source's; one HQ site likewise; source sites whose name the target already uses
+  get " (<source name>)" appended;
+- client-level business hours: the target's win when it has any; holidays union;
+- custom fields and external ids are unioned, the target's non-empty values win;
+- the fields the user picked come from the chosen source client.
+Sources are archived (not deleted) with `merged_into` set; their URL redirects.
+
+Every statement is set-based and logged (clients.changelog), so the job's query
+count does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.permissions import Op, require
+from contacts.models import Contact
+from opsmerge.audit import audit_record
+
+from .changelog import ChangeLog, changes_undo
+from .models import BusinessHours, Client, ClientDomain, ClientMerge
+from .relations import movable_relations
+
+log = logging.getLogger("opsmerge.merge")
+
+# Fields the user may take from a source client instead of the target.
+MERGEABLE_FIELDS = (
+    "name", "industry", "time_zone", "priority_floor", "phone_country_code", "phone_number", "website",
+    "street", "city", "postal_code", "state", "country", "notes", "account_manager", "psa_id",
+)
+ROLE_FLAGS = ("is_billing", "is_portal_user", "is_technical", "is_vip")
+
+# Relations whose rows carry a key that must stay unique per owner: rows of a
+# source whose key the winner already has (or an earlier source row has) are
+# dropped, kept in the merge log.
+DEDUPE_KEYS = {
+    "clients.clienttag.client": ("tag_id",),
+    "clients.clienttechgroup.client": ("group_id",),
+    "clients.holiday.client": ("site_id", "date"),
+    "clients.businesshours.client": ("site_id", "weekday", "opens_at"),
+    "contacts.contacttag.contact": ("tag_id",),
+}
+# A merged-away contact's portal links and sessions end with it instead of moving.
+CONTACT_NOT_MOVED = frozenset({"portal.portallinktoken.contact", "portal.portalsession.contact"})
+
+CLIENT_MAP = "merge_client_map"
+CONTACT_MAP = "merge_contact_map"
+
+
+def _progress_key(merge_id: int) -> str:
+    return f"clientmerge:{merge_id}:progress"
+
+
+def merge_progress(merge: ClientMerge) -> dict:
+    """{"done": n, "total": m, "label": "…"} of a running merge (from the cache)."""
+    return cache.get(_progress_key(merge.pk)) or {"done": 0, "total": 0, "label": ""}
+
+
+def _display(client: Client, name: str) -> str:
+    value = getattr(client, name)
+    return "" if value in (None, "") else str(value)
+
+
+@dataclass
+class MergePreview:
+    target: Client
+    sources: list[Client]
+    counts: list[tuple[str, int]] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    duplicate_emails: list[tuple[str, list[Contact]]] = field(default_factory=list)
+    differing_fields: list[dict] = field(default_factory=list)
+    primary_candidates: list[Contact] = field(default_factory=list)
+    site_renames: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(n for _label, n in self.counts)
+
+
+def _validate_clients(*, msp, target: Client, sources: list[Client]) -> None:
+    if not sources:
+        raise ValidationError({"sources": "Pick at least one client to merge into the target."})
+    if any(s.pk == target.pk for s in sources):
+        raise ValidationError({"target": "The target cannot also be a source."})
+    for c in [target, *sources]:
+        if c.msp_id != msp.pk:
+            raise ValidationError("Unknown client.")
+        if c.merged_into_id:
+            raise ValidationError(f"{c.name} was already merged into another client.")
+    if target.is_archived:
+        raise ValidationError({"target": f"{target.name} is archived: restore it or pick another target."})
+
+
+def client_merge_preview(*, msp, target: Client, sources: list[Client]) -> MergePreview:
+    """What a merge of `sources` into `target` would move, and what to decide."""
+    _validate_clients(msp=msp, target=target, sources=sources)
+    ids = [s.pk for s in sources]
+    everyone = [target.pk, *ids]
+    preview = MergePreview(target=target, sources=sources)
+    for rel in movable_relations(Client):
+        n = rel.model._default_manager.filter(msp=msp, **{f"{rel.field.name}__in": ids}).count()
+        if n:
+            preview.counts.append((rel.label, n))
+    preview.domains = sorted(set(ClientDomain.objects.filter(msp=msp, client_id__in=everyone)
+                                 .values_list("domain", flat=True)))
+    from .models import ClientTag
+
+    preview.tags = sorted(set(ClientTag.objects.filter(msp=msp, client_id__in=everyone)
+                              .values_list("tag__name", flat=True)), key=str.lower)
+    alive = Contact.objects.alive().filter(msp=msp, client_id__in=everyone)
+    by_email: dict[str, list[Contact]] = {}
+    for c in alive.exclude(email="").select_related("client").order_by("pk"):
+        by_email.setdefault(c.email.lower(), []).append(c)
+    preview.duplicate_emails = sorted((e, cs) for e, cs in by_email.items() if len(cs) > 1)
+    preview.primary_candidates = list(alive.filter(is_primary=True).select_related("client"))
+    for name in MERGEABLE_FIELDS:
+        values = {c.pk: _display(c, name) for c in [target, *sources]}
+        if any(v and v != values[target.pk] for v in values.values()):
+            preview.differing_fields.append({
+                "name": name, "label": Client._meta.get_field(name).verbose_name.capitalize(),
+                "options": [(c, values[c.pk]) for c in [target, *sources]],
+            })
+    from sites.models import Site
+
+    taken = {n.lower() for n in Site.objects.filter(msp=msp, client=target).values_list("name", flat=True)}
+    for site in Site.objects.filter(msp=msp, client_id__in=ids).order_by("pk"):
+        if site.name.lower() in taken:
+            preview.site_renames.append(site.name)
+        taken.add(site.name.lower())
+    return preview
+
+
+def _clean_choices(*, msp, target: Client, sources: list[Client], choices: dict | None) -> dict:
+    choices = dict(choices or {})
+    everyone = {c.pk for c in [target, *sources]}
+    fields = {}
+    for name, client_id in (choices.get("fields") or {}).items():
+        if name not in MERGEABLE_FIELDS:
+            raise ValidationError({"fields": f"{name} cannot be chosen."})
+        try:
+            client_id = int(client_id)
+        except (TypeError, ValueError):
+            raise ValidationError({name: "Choose one of the clients being merged."}) from None
+        if client_id not in everyone:
+            raise ValidationError({name: "Choose one of the clients being merged."})
+        if client_id != target.pk:
+            fields[name] = client_id
+    primary = choices.get("primary_contact")
+    if primary in (None, ""):
+        primary = None
+    else:
+        wrong = ValidationError({"primary_contact": "Choose a contact of one of the clients being merged."})
+        try:
+            primary = int(primary)
+        except (TypeError, ValueError):
+            raise wrong from None
+        if not Contact.objects.alive().filter(msp=msp, pk=primary, client_id__in=everyone).exists():
+            raise wrong
+    return {"fields": fields, "primary_contact": primary}
+
+
+@transaction.atomic
+def client_merge_start(*, msp, target: Client, sources: list[Client], actor, choices: dict | None = None,
+                       reason: str = "") -> ClientMerge:
+    """Validate and queue a merge; the Celery job starts when this commits."""
+    require(actor, Op.CLIENT_MERGE)
+    preview = client_merge_preview(msp=msp, target=target, sources=sources)
+    clean = _clean_choices(msp=msp, target=target, sources=sources, choices=choices)
+    merge = ClientMerge.objects.create(
+        msp=msp, target=target, target_name=target.name, source_ids=[s.pk for s in sources],
+        source_names=[s.name for s in sources], choices={**clean, "reason": reason},
+        preview=dict(preview.counts), created_by=actor,
+    )
+    from .tasks import client_merge_run
+
+    transaction.on_commit(lambda: client_merge_run.delay(msp.pk, merge.pk))
+    return merge
+
+
+class _Merger:
+    """One merge's statements, in order. Each method is a handful of set-based
+    statements through the ChangeLog."""
+
+    def __init__(self, *, msp, merge: ClientMerge, target: Client, sources: list[Client], actor):
+        self.msp, self.merge, self.target, self.sources, self.actor = msp, merge, target, sources, actor
+        self.source_ids = [s.pk for s in sources]
+        self.all_ids = [target.pk, *self.source_ids]
+        self.log = ChangeLog(msp_id=msp.pk, merge_id=merge.pk)
+        self.now = timezone.now()
+        self.losers: list[int] = []
+
+    def run(self) -> dict[str, int]:
+        stages = [
+            ("Contacts with the same email", self.duplicate_contacts),
+            ("Primary contact", self.primary_contact),
+            ("Primary domain and HQ site", self.single_flags),
+            ("Site names", self.site_names),
+            ("Business hours", self.business_hours),
+            ("Moving records", self.move_everything),
+            ("Client details", self.target_fields),
+            ("Archiving the merged clients", self.archive_sources),
+        ]
+        for i, (label, stage) in enumerate(stages):
+            cache.set(_progress_key(self.merge.pk), {"done": i, "total": len(stages), "label": label}, 3600)
+            stage()
+        cache.set(_progress_key(self.merge.pk), {"done": len(stages), "total": len(stages), "label": "Done"}, 3600)
+        return self.log.moved
+
+    def _map(self, name: str, pairs_sql: str, params) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (l bigint PRIMARY KEY, w bigint NOT NULL) "
+                           "ON COMMIT DROP")
+            cursor.execute(f"TRUNCATE {name}")
+            cursor.execute(f"INSERT INTO {name} (l, w) {pairs_sql}", params)
+
+    def _remap(self, rel, map_table: str) -> None:
+        """Point `rel` rows from each map.l to its map.w, dropping rows whose
+        unique key the new owner already has."""
+        col = connection.ops.quote_name(rel.column)
+        keys = DEDUPE_KEYS.get(rel.key)
+        if keys:
+            same = " AND ".join(f"o.{k} IS NOT DISTINCT FROM t.{k}" for k in keys)
+            self.log.delete(rel.model, f"""
+                t.{col} IN (SELECT l FROM {map_table}) AND (
+                  EXISTS (SELECT 1 FROM {rel.table} o JOIN {map_table} m ON m.l = t.{col}
+                          WHERE o.msp_id = t.msp_id AND o.{col} = m.w AND {same})
+                  OR EXISTS (SELECT 1 FROM {rel.table} o JOIN {map_table} mo ON mo.l = o.{col}
+                             JOIN {map_table} m ON m.l = t.{col}
+                             WHERE o.msp_id = t.msp_id AND mo.w = m.w AND o.id < t.id AND {same}))""")
+        self.log.update(rel.model, rel.column, f"""
+            SELECT x.id, x.{col} AS old, m.w AS new FROM {rel.table} x JOIN {map_table} m ON m.l = x.{col}
+            WHERE x.msp_id = %s""", [self.msp.pk])
+
+    # --- stages -------------------------------------------------------------
+
+    def duplicate_contacts(self) -> None:
+        primary = self.merge.choices.get("primary_contact")
+        with connection.cursor() as cursor:
+            cursor.execute("""
+                SELECT array_agg(id ORDER BY id = %s DESC, array_position(%s::bigint[], client_id), id)
+                FROM contacts_contact
+                WHERE msp_id = %s AND client_id = ANY(%s::bigint[]) AND deleted_at IS NULL AND email <> ''
+                GROUP BY lower(email) HAVING count(*) > 1""",
+                [primary or 0, self.all_ids, self.msp.pk, self.all_ids])
+            groups = [row[0] for row in cursor.fetchall()]
+        losers = [pk for g in groups for pk in g[1:]]
+        winners = [g[0] for g in groups for _pk in g[1:]]
+        if not losers:
+            return
+        self.losers = losers
+        self._map(CONTACT_MAP, "SELECT * FROM unnest(%s::bigint[], %s::bigint[])", [losers, winners])
+        for rel in movable_relations(Contact):
+            if rel.key not in CONTACT_NOT_MOVED:
+                self._remap(rel, CONTACT_MAP)
+        for flag in ROLE_FLAGS:
+            self.log.update(Contact, flag, f"""
+                SELECT x.id, x.{flag} AS old, x.{flag} OR bool_or(l.{flag}) AS new
+                FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.w = x.id JOIN contacts_contact l ON l.id = m.l
+                WHERE x.msp_id = %s GROUP BY x.id, x.{flag}""", [self.msp.pk])
+        loser_rows = f"FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.l = x.id WHERE x.msp_id = %s"
+        self.log.update(Contact, "is_primary", f"SELECT x.id, x.is_primary AS old, false AS new {loser_rows}",
+                        [self.msp.pk])
+        self.log.update(Contact, "merged_into_id", f"SELECT x.id, x.merged_into_id AS old, m.w AS new {loser_rows}",
+                        [self.msp.pk])
+        self.log.update(Contact, "deleted_by_id",
+                        f"SELECT x.id, x.deleted_by_id AS old, %s::bigint AS new {loser_rows}",
+                        [getattr(self.actor, "pk", None), self.msp.pk])
+        self.log.update(Contact, "deleted_at", f"SELECT x.id, x.deleted_at AS old, %s AS new {loser_rows}",
+                        [self.now, self.msp.pk])
+
+    def _keeper(self, rows: list[tuple[int, int]]) -> int | None:
+        """The one row keeping a per-client flag: the target's, else the first
+        source's (in the order the user listed them). rows: (id, client_id)."""
+        order = {pk: i for i, pk in enumerate(self.all_ids)}
+        rows = sorted(rows, key=lambda r: (order[r[1]], r[0]))
+        return rows[0][0] if rows else None
+
+    def _one_flag(self, model, flag: str, keeper: int | None, extra: str = "") -> None:
+        self.log.update(model, flag, f"""
+            SELECT x.id, x.{flag} AS old, (x.id = %s) AS new FROM {model._meta.db_table} x
+            WHERE x.msp_id = %s AND x.client_id = ANY(%s::bigint[]) {extra} AND (x.{flag} OR x.id = %s)""",
+            [keeper or 0, self.msp.pk, self.all_ids, keeper or 0])
+
+    def primary_contact(self) -> None:
+        chosen = self.merge.choices.get("primary_contact")
+        alive = Contact.objects.alive().filter(msp=self.msp, client_id__in=self.all_ids)
+        if chosen is not None and not alive.filter(pk=chosen).exists():
+            raise ValidationError({"primary_contact": "The chosen primary contact no longer exists."})
+        keeper = chosen or self._keeper(list(alive.filter(is_primary=True).values_list("pk", "client_id")))
+        self._one_flag(Contact, "is_primary", keeper, extra="AND x.deleted_at IS NULL")
+
+    def single_flags(self) -> None:
+        from sites.models import Site
+
+        for model, flag in ((ClientDomain, "is_primary"), (Site, "is_hq")):
+            rows = model._default_manager.filter(msp=self.msp, client_id__in=self.all_ids, **{flag: True})
+            self._one_flag(model, flag, self._keeper(list(rows.values_list("pk", "client_id"))))
+
+    def site_names(self) -> None:
+        from sites.models import Site
+
+        self.log.update(Site, "name", """
+            SELECT x.id, x.name AS old, left(x.name, 80) || ' (' || left(c.name, 36) || ')' AS new
+            FROM sites_site x JOIN clients_client c ON c.id = x.client_id
+            WHERE x.msp_id = %s AND x.client_id = ANY(%s::bigint[]) AND (
+              EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = x.msp_id AND o.client_id = %s
+                      AND lower(o.name) = lower(x.name))
+              OR EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = x.msp_id AND o.client_id = ANY(%s::bigint[])
+                         AND o.id < x.id AND lower(o.name) = lower(x.name)))""",
+            [self.msp.pk, self.source_ids, self.target.pk, self.source_ids])
+
+    def business_hours(self) -> None:
+        if BusinessHours.objects.filter(msp=self.msp, client=self.target, site__isnull=True).exists():
+            self.log.delete(BusinessHours, "t.client_id = ANY(%s::bigint[]) AND t.site_id IS NULL", [self.source_ids])
+
+    def move_everything(self) -> None:
+        self._map(CLIENT_MAP, "SELECT unnest(%s::bigint[]), %s", [self.source_ids, self.target.pk])
+        for rel in movable_relations(Client):
+            self._remap(rel, CLIENT_MAP)
+
+    def target_fields(self) -> None:
+        chosen = self.merge.choices.get("fields") or {}
+        for name, client_id in chosen.items():
+            column = Client._meta.get_field(name).column
+            self.log.update(Client, column, f"""
+                SELECT x.id, x.{column} AS old, s.{column} AS new FROM clients_client x, clients_client s
+                WHERE x.msp_id = %s AND x.id = %s AND s.id = %s AND s.msp_id = x.msp_id""",
+                [self.msp.pk, self.target.pk, int(client_id)])
+        for column in ("custom_fields", "external_ids"):
+            merged: dict = {}
+            for c in [*reversed(self.sources), self.target]:
+                merged.update({k: v for k, v in (getattr(c, column) or {}).items() if v not in (None, "")})
+            combined = {**(getattr(self.target, column) or {}), **merged}
+            self.log.update(Client, column, f"""
+                SELECT x.id, x.{column} AS old, %s::jsonb AS new FROM clients_client x
+                WHERE x.msp_id = %s AND x.id = %s""", [_json(combined), self.msp.pk, self.target.pk])
+        self.log.update(Client, "last_activity_at", """
+            SELECT x.id, x.last_activity_at AS old,
+                   (SELECT max(c.last_activity_at) FROM clients_client c WHERE c.id = ANY(%s::bigint[])) AS new
+            FROM clients_client x WHERE x.msp_id = %s AND x.id = %s""",
+            [self.all_ids, self.msp.pk, self.target.pk])
+
+    def archive_sources(self) -> None:
+        open_sources = "FROM clients_client x WHERE x.msp_id = %s AND x.id = ANY(%s::bigint[]) AND x.status <> 'archived'"
+        scope = [self.msp.pk, self.source_ids]
+        actor_id = getattr(self.actor, "pk", None)
+        reason = f"Merged into {self.target.name}"[:500]
+        # archived_at first: a check constraint wants it set whenever status is archived.
+        for column, value, cast in (("archived_at", self.now, "timestamptz"), ("archived_by_id", actor_id, "bigint"),
+                                    ("archive_reason", reason, "varchar"), ("pre_archive_status", None, None)):
+            new = "x.status" if value is None and cast is None else f"%s::{cast}"
+            self.log.update(Client, column, f"SELECT x.id, x.{column} AS old, {new} AS new {open_sources}",
+                            ([value] if cast else []) + scope)
+        self.log.update(Client, "status", f"SELECT x.id, x.status AS old, 'archived' AS new {open_sources}", scope)
+        self.log.update(Client, "merged_into_id", """
+            SELECT x.id, x.merged_into_id AS old, %s::bigint AS new FROM clients_client x
+            WHERE x.msp_id = %s AND x.id = ANY(%s::bigint[])""", [self.target.pk, *scope])
+
+
+def _json(value) -> str:
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.dumps(value, cls=DjangoJSONEncoder)
+
+
+def _lock_clients(*, msp, ids: list[int]) -> dict[int, Client]:
+    """Lock every client of the merge in id order (two merges never deadlock)."""
+    rows = {c.pk: c for c in Client.objects.select_for_update().filter(msp=msp, pk__in=ids).order_by("pk")}
+    missing = [pk for pk in ids if pk not in rows]
+    if missing:
+        raise ValidationError("A client of this merge no longer exists (it was deleted).")
+    return rows
+
+
+def client_merge_execute(*, msp, merge: ClientMerge) -> ClientMerge:
+    """Run a queued merge: all or nothing. Safe to run twice (a finished merge is
+    left alone). On failure the merge is marked failed with the reason and nothing
+    else changed."""
+    try:
+        with transaction.atomic():
+            merge = ClientMerge.objects.select_for_update().get(msp=msp, pk=merge.pk)
+            if merge.status not in (ClientMerge.Status.QUEUED, ClientMerge.Status.RUNNING):
+                return merge
+            actor = merge.created_by
+            locked = _lock_clients(msp=msp, ids=[merge.target_id, *merge.source_ids] if merge.target_id else [0])
+            target = locked[merge.target_id]
+            sources = [locked[pk] for pk in merge.source_ids]
+            _validate_clients(msp=msp, target=target, sources=sources)
+            merger = _Merger(msp=msp, merge=merge, target=target, sources=sources, actor=actor)
+            moved = merger.run()
+            merge.status = ClientMerge.Status.DONE
+            merge.moved = moved
+            merge.finished_at = timezone.now()
+            merge.save(update_fields=["status", "moved", "finished_at"])
+            audit_record(msp=msp, actor=actor, action="client.merge", obj=merge, client=target,
+                         object_repr=f"Merged {', '.join(merge.source_names)} into {target.name}",
+                         changes={"merge_id": merge.pk, "sources": merge.source_ids, "moved": moved,
+                                  "choices": merge.choices},
+                         reason=merge.choices.get("reason", ""))
+            for source in sources:
+                audit_record(msp=msp, actor=actor, action="client.merged_into", obj=source,
+                             changes={"merged_into_id": [None, target.pk], "merge_id": merge.pk})
+            _after_merge(msp=msp, loser_ids=merger.losers, actor=actor)
+        return merge
+    except ValidationError as exc:
+        return _fail(msp=msp, merge=merge, message=" ".join(exc.messages))
+    except Exception as exc:
+        log.exception("merge %s failed", merge.pk)
+        return _fail(msp=msp, merge=merge, message=f"The merge failed and changed nothing: {exc}")
+
+
+def _fail(*, msp, merge: ClientMerge, message: str) -> ClientMerge:
+    ClientMerge.objects.filter(msp=msp, pk=merge.pk).filter(
+        Q(status=ClientMerge.Status.QUEUED) | Q(status=ClientMerge.Status.RUNNING)
+    ).update(status=ClientMerge.Status.FAILED, error=message, finished_at=timezone.now())
+    cache.delete(_progress_key(merge.pk))
+    merge.refresh_from_db()
+    return merge
+
+
+def _after_merge(*, msp, loser_ids: list[int], actor) -> None:
+    """Merged-away contacts lose portal access (the portal ends their sessions)."""
+    if not loser_ids:
+        return
+    from contacts.signals import portal_access_changed
+
+    def send():
+        for contact in Contact.objects.filter(msp=msp, pk__in=loser_ids, is_portal_user=True):
+            portal_access_changed.send(sender=Contact, msp=msp, contact=contact, granted=False, actor=actor)
+
+    transaction.on_commit(send)
+
+
+def client_merge_can_undo(merge: ClientMerge) -> bool:
+    return merge.status == ClientMerge.Status.DONE and merge.target_id is not None
+
+
+@transaction.atomic
+def client_merge_undo(*, msp, merge: ClientMerge, actor) -> ClientMerge:
+    """Put every row the merge changed back as it was, provided those rows still
+    hold what the merge gave them (else nothing changes and the reason is given).
+    Rows created after the merge stay where they are."""
+    require(actor, Op.CLIENT_MERGE)
+    merge = ClientMerge.objects.select_for_update().filter(msp=msp, pk=merge.pk).first()
+    if merge is None or not client_merge_can_undo(merge):
+        raise ValidationError("This merge cannot be undone (it is not a finished merge, or was undone already).")
+    _lock_clients(msp=msp, ids=[merge.target_id, *merge.source_ids])
+    restored = changes_undo(msp_id=msp.pk, merge_id=merge.pk)
+    merge.status = ClientMerge.Status.UNDONE
+    merge.undone_at = timezone.now()
+    merge.undone_by = actor
+    merge.save(update_fields=["status", "undone_at", "undone_by"])
+    target = Client.objects.get(msp=msp, pk=merge.target_id)
+    audit_record(msp=msp, actor=actor, action="client.merge_undo", obj=merge, client=target,
+                 object_repr=f"Undid merge of {', '.join(merge.source_names)} into {target.name}",
+                 changes={"merge_id": merge.pk, "restored": restored})
+    for source in Client.objects.filter(msp=msp, pk__in=merge.source_ids):
+        audit_record(msp=msp, actor=actor, action="client.unmerged", obj=source,
+                     changes={"merged_into_id": [merge.target_id, None], "merge_id": merge.pk})
+    return merge
