@@ -25,7 +25,7 @@ LIFECYCLE_FIELDS = ["deleted_at", "deleted_by", "is_primary"]
 
 
 def _locked(*, msp, pk) -> Contact:
-    contact = Contact.objects.select_for_update().filter(msp=msp, pk=pk).select_related("client").first()
+    contact = Contact.objects.select_for_update(of=("self",)).filter(msp=msp, pk=pk).select_related("client").first()
     if contact is None:
         raise ValidationError("This contact no longer exists.")
     return contact
