@@ -1,7 +1,22 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class M365Config(AppConfig):
     name = "integrations.m365"
     label = "m365"
     verbose_name = "Microsoft 365"
+
+    def ready(self):
+        from accounts.models import Msp
+
+        post_save.connect(_msp_saved, sender=Msp, dispatch_uid="m365-schedule-interval")
+
+
+def _msp_saved(sender, instance, created, raw=False, **kwargs):
+    """Keep the MSP's beat interval in step with Msp.m365_sync_interval_minutes."""
+    if raw or created:
+        return
+    from .services import schedule_ensure
+
+    schedule_ensure(msp=instance, create=False)

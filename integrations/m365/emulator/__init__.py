@@ -9,4 +9,4 @@ fixture ``m365_emulator`` (integrations/m365/tests/conftest.py). As a CLI:
 from .server import Emulator
 from .state import AADSTS, GRAPH_ROLES, ZERO_GUID, EmulatorState, EmuTenant
 
-__all__ = ["AADSTS", "GRAPH_ROLES", "ZERO_GUID", "Emulator", "EmuTenant", "EmulatorState"]
+__all__ = ["AADSTS", "GRAPH_ROLES", "ZERO_GUID", "EmuTenant", "Emulator", "EmulatorState"]

@@ -286,8 +286,8 @@ class Handler(BaseHTTPRequestHandler):
                 top = -1
             if not 1 <= top <= 999:
                 return self._send(*_graph_error(400, "Request_UnsupportedQuery",
-                                                "Invalid page size specified: '%s'. Must be between 1 and 999 "
-                                                "inclusive." % query.get("$top")))
+                                                f"Invalid page size specified: '{query.get('$top')}'. Must be "
+                                                "between 1 and 999 inclusive."))
             offset, select = 0, [s for s in query.get("$select", "").split(",") if s]
         order = tenant.order[resource]
         chunk = order[offset:offset + top]
@@ -392,7 +392,7 @@ class Emulator:
 
     def __init__(self, *, state: EmulatorState | None = None, host: str = "127.0.0.1", port: int = 0,
                  ca_dir: str | Path | None = None, client_id: str = "11111111-2222-3333-4444-555555555555",
-                 client_secret: str = "emulator-secret"):
+                 client_secret: str = "emulator-secret"):  # noqa: S107 (the emulator's own fake app)
         import tempfile
 
         import trustme
@@ -412,6 +412,14 @@ class Emulator:
         self.server = EmulatorServer(self.state, host, port, ctx)
         self.base_url = f"https://{self.server.host_port}"
         self._thread: threading.Thread | None = None
+
+    def reset(self) -> EmulatorState:
+        """Fresh state (same server, same certificate): one test's tenants, faults and
+        counters never leak into the next."""
+        state = EmulatorState()
+        state.add_app(self.client_id, self.client_secret)
+        self.state = self.server.state = state
+        return state
 
     @property
     def env(self) -> dict[str, str]:
@@ -440,4 +448,4 @@ class Emulator:
         self.stop()
 
 
-__all__ = ["Emulator", "EmulatorServer", "ZERO_GUID"]
+__all__ = ["ZERO_GUID", "Emulator", "EmulatorServer"]

@@ -188,7 +188,7 @@ class EmuTenant:
                 "accountEnabled": rng.random() >= disabled, "userType": "Guest" if guest else "Member",
                 "department": rng.choice(_DEPTS) or None, "officeLocation": rng.choice(("London", "Leeds", None)),
             })
-        for n, name in enumerate(("svc-backup", "scanner", "noreply")[:service_accounts]):
+        for name in ("svc-backup", "scanner", "noreply")[:service_accounts]:
             self.add("users", {
                 "id": _guid(rng), "displayName": name, "givenName": None, "surname": None,
                 "mail": f"{name}@{domain}", "userPrincipalName": f"{name}@{domain}", "jobTitle": None,

@@ -1,0 +1,75 @@
+"""Set-based writes for the sync: one UPDATE … FROM (VALUES …) per page instead of a
+save() per row (Django's bulk_update builds CASE WHEN chains that grow with rows ×
+fields), and array-based "everything not seen" updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+
+MAX_PARAMS = 60_000  # PostgreSQL's bind-parameter limit is 65535
+
+
+def bulk_update_values(model, *, msp, rows: Sequence[dict], fields: Sequence[str]) -> int:
+    """UPDATE model rows (dicts with "id" and each attname in `fields`) in place,
+    always restricted to `msp`. Returns the number of rows updated."""
+    if not rows:
+        return 0
+    meta = model._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    cols = [by_attname[f] for f in fields]
+    casts = [c.db_type(connection) for c in cols]
+    table = connection.ops.quote_name(meta.db_table)
+    names = [connection.ops.quote_name(c.column) for c in cols]
+    placeholder = "(%s::bigint, " + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    assignments = ", ".join(f"{n} = v.{n}" for n in names)
+    assignments += ", updated_at = statement_timestamp()"  # Contact and Asset both have auto_now updated_at
+    per_batch = max(1, MAX_PARAMS // (len(fields) + 1))
+    total = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_batch):
+            batch = rows[start:start + per_batch]
+            params: list = []
+            for row in batch:
+                params.append(row["id"])
+                params.extend(row[f] for f in fields)
+            # Identifiers come from model meta (quoted); every value is a bound parameter.
+            sql = (f"UPDATE {table} AS t SET {assignments} "  # noqa: S608
+                   f"FROM (VALUES {', '.join([placeholder] * len(batch))}) AS v(id, {', '.join(names)}) "
+                   f"WHERE t.id = v.id AND t.msp_id = %s")
+            cursor.execute(sql, [*params, msp.pk])
+            total += cursor.rowcount
+    return total
+
+
+def deactivate_unseen(model, *, msp, tenant, seen: Sequence[str], id_field: str, reason: str, now,
+                      at_field: str, reason_field: str, extra_where: str = "") -> int:
+    """Mark the tenant's rows whose `id_field` is not in `seen` inactive (never delete),
+    keeping the first removal time of rows already removed."""
+    meta = model._meta
+    q = connection.ops.quote_name
+    # Identifiers come from model meta (quoted); every value is a bound parameter.
+    sql = (f"UPDATE {q(meta.db_table)} SET is_active = false, {q(at_field)} = %s, {q(reason_field)} = %s, "  # noqa: S608
+           f"updated_at = statement_timestamp() WHERE msp_id = %s AND m365_tenant_id = %s AND {q(id_field)} <> '' "
+           f"AND NOT ({q(id_field)} = ANY(%s)) AND {q(at_field)} IS NULL {extra_where}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, reason, msp.pk, tenant.pk, list(seen)])
+        return cursor.rowcount
+
+
+def deactivate_ids(model, *, msp, tenant, ids: Sequence[str], id_field: str, reason: str, now,
+                   at_field: str, reason_field: str) -> int:
+    """Mark the tenant's rows with these Graph ids inactive for `reason`."""
+    if not ids:
+        return 0
+    meta = model._meta
+    q = connection.ops.quote_name
+    # Identifiers come from model meta (quoted); every value is a bound parameter.
+    sql = (f"UPDATE {q(meta.db_table)} SET is_active = false, {q(at_field)} = COALESCE({q(at_field)}, %s), "  # noqa: S608
+           f"{q(reason_field)} = %s, updated_at = statement_timestamp() "
+           f"WHERE msp_id = %s AND m365_tenant_id = %s AND {q(id_field)} = ANY(%s) "
+           f"AND ({q(reason_field)} <> %s OR is_active)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, reason, msp.pk, tenant.pk, list(ids), reason])
+        return cursor.rowcount
