@@ -34,10 +34,10 @@ def bulk_update_values(model, rows: Sequence[tuple[int, dict[str, Any]]], fields
                 params.append(pk)
                 params.extend(c.get_db_prep_save(values[c.name], connection) for c in columns)
             params.append(msp_id)
-            cursor.execute(
-                f'UPDATE "{meta.db_table}" AS t SET {assign} FROM (VALUES {", ".join([row_sql] * len(chunk))}) '
-                f'AS v({names}) WHERE t."{meta.pk.column}" = v."pk" AND t."msp_id" = %s',
-                params,
-            )
+            # Identifiers come from model metadata only; every value is a parameter.
+            values_sql = ", ".join([row_sql] * len(chunk))
+            table, pk_column = meta.db_table, meta.pk.column
+            sql = f'UPDATE "{table}" AS t SET {assign} FROM (VALUES {values_sql}) AS v({names}) WHERE t."{pk_column}" = v."pk" AND t."msp_id" = %s'  # noqa: E501, S608
+            cursor.execute(sql, params)
             total += cursor.rowcount
     return total

@@ -185,4 +185,4 @@ def remembered_mapping(*, msp, kind: str) -> dict[str, str]:
     return dict(ColumnMapping.objects.filter(msp=msp, kind=kind).values_list("header_key", "field_key"))
 
 
-__all__ = ["BATCH_ROWS", "import_job_run", "header_key", "remembered_mapping"]
+__all__ = ["BATCH_ROWS", "header_key", "import_job_run", "remembered_mapping"]

@@ -139,7 +139,7 @@ class ContactsProcessor(Processor):
         if writes:
             now = timezone.now()
             bulk_update_values(Contact, [(pk, {**values, "updated_at": now}) for pk, values in writes],
-                               sorted(fields) + ["updated_at"], msp_id=self.msp.pk)
+                               [*sorted(fields), "updated_at"], msp_id=self.msp.pk)
         creates = [r for r in rows if r.ok and r.outcome == CREATED]
         new = Contact.objects.bulk_create([self._new_contact(r) for r in creates], batch_size=500)
         for row, contact in zip(creates, new, strict=True):
