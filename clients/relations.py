@@ -47,11 +47,12 @@ class Relation:
 
 def relations_to(model: type[models.Model]) -> list[Relation]:
     """Every foreign key (not M2M) on any model that points at `model`, in a stable
-    order (app label, model, field)."""
+    order (app label, model, field). Hidden relations (related_name="+", e.g. the
+    activity log) are included: they hold rows of the client all the same."""
     out = [
         Relation(rel.related_model, rel.field)
-        for rel in model._meta.related_objects
-        if (rel.one_to_many or rel.one_to_one) and not rel.field.many_to_many
+        for rel in model._meta.get_fields(include_hidden=True)
+        if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)
     ]
     return sorted(out, key=lambda r: r.key)
 
