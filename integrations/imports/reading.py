@@ -65,7 +65,14 @@ def detect_encoding(sample: bytes) -> str:
             return "utf-8"
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(sample[:64 * 1024]).best()
+    matches = charset_normalizer.from_bytes(sample[:64 * 1024])
+    best = matches.best()
+    if best is not None:
+        # Short samples often fit several single-byte code pages equally well (same
+        # chaos and coherence); Windows-1252 is what Excel writes in Western locales,
+        # so it wins such a tie — only a tie, never over a better-scoring candidate.
+        tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+        best = next((m for m in tied if m.encoding == "cp1252"), best)
     if best is None:
         raise ReadError("This file is not readable text: upload a CSV (UTF-8, UTF-16 or Windows-1252) or an "
                         ".xlsx file.")

@@ -8,7 +8,25 @@ route enumerator in opsmerge/tests/test_isolation.py can fill it with MSP B's id
 
 def extra_world_objects(*, label, msp, user, objects) -> dict:
     from api.tests.factories import ApiKeyFactory
+    from integrations.m365.tests.factories import M365TenantFactory
 
     extra = {}
     extra["api_key"] = ApiKeyFactory(msp=msp, name=f"{label} API key")
+    extra["m365_tenant"] = M365TenantFactory(msp=msp, client=objects["client"], display_name=f"{label} Tenant")
+    extra["import_job"] = _import_job(label=label, msp=msp, user=user)
     return extra
+
+
+def _import_job(*, label, msp, user):
+    from django.core.files.base import ContentFile
+
+    from integrations.imports.models import ImportJob, ImportRowError
+
+    job = ImportJob(msp=msp, created_by=user, kind="contacts", status=ImportJob.Status.SUCCEEDED,
+                    original_name=f"{label.lower()}-contacts.csv", headers=["FirstName", "LastName", "Email"],
+                    mapping={"0": "first_name", "1": "last_name", "2": "email"}, processed_rows=1, failed=1)
+    job.file.save(f"{label.lower()}-contacts.csv", ContentFile(b"FirstName,LastName,Email\nX,Y,bad\n"), save=False)
+    job.save()
+    ImportRowError.objects.create(msp=msp, job=job, row_number=2, cells=[f"{label}Person", "Y", "bad"],
+                                  errors=[{"column": "Email", "value": "bad", "message": "Not a valid email."}])
+    return job

@@ -31,6 +31,7 @@ PK_BY_NAMESPACE = {
     "assets": "asset",
     "tickets": "ticket",
     "api_keys": "api_key",
+    "imports": "import_job",
 }
 KWARG_OBJECTS = {
     "client_pk": "client",
