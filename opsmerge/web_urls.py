@@ -13,4 +13,5 @@ urlpatterns = [
     path("sites/", include("sites.urls")),
     path("assets/", include("assets.urls")),
     path("tickets/", include("tickets.urls")),
+    path("imports/", include("integrations.imports.urls")),
 ]
