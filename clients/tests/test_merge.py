@@ -109,8 +109,8 @@ def test_undo_refused_when_a_moved_row_changed_and_nothing_changes(scoped, user)
     target, source = build_pair(scoped)
     other = ClientFactory(msp=scoped)
     merge = merge_now(scoped, target, [source], user)
-    Ticket.objects.filter(client=target).order_by("pk").last().__class__.objects.filter(
-        pk=Ticket.objects.filter(client=target).order_by("pk").last().pk).update(client=other)
+    moved_ticket = Ticket.objects.filter(client=target).order_by("pk").last()
+    Ticket.objects.filter(pk=moved_ticket.pk).update(client=other)
     snapshot = dump()
     with pytest.raises(ValidationError, match="changed since the merge"):
         client_merge_undo(msp=scoped, merge=merge, actor=user)
@@ -126,7 +126,7 @@ def test_merge_refuses_archived_target_and_repeated_source(scoped, user):
         client_merge_start(msp=scoped, target=archived, sources=[source], actor=user)
     with pytest.raises(ValidationError, match="cannot also be a source"):
         client_merge_start(msp=scoped, target=target, sources=[target], actor=user)
-    with pytest.raises(ValidationError, match="primary_contact|Choose"):
+    with pytest.raises(ValidationError, match="Choose a contact"):
         client_merge_start(msp=scoped, target=target, sources=[source], actor=user,
                            choices={"primary_contact": "nope"})
 
