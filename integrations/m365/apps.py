@@ -9,7 +9,10 @@ class M365Config(AppConfig):
 
     def ready(self):
         from accounts.models import Msp
+        from clients.tabs import ClientTab, register_client_tab
 
+        register_client_tab(ClientTab("m365", "Microsoft 365", "m365:client_tenants", kwarg="client_pk"),
+                            before="activity")
         post_save.connect(_msp_saved, sender=Msp, dispatch_uid="m365-schedule-interval")
 
 

@@ -104,6 +104,20 @@ class SyncRun(MspOwnedModel):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
+    def badge(self) -> str:
+        return {"queued": "badge-info", "running": "badge-accent", "succeeded": "badge-success",
+                "failed": "badge-danger", "skipped": "badge-warning", "interrupted": "badge-warning"}[self.status]
+
+    def total(self, kind: str, key: str) -> int:
+        return int((self.counts or {}).get(kind, {}).get(key, 0))
+
+    @property
+    def summary(self) -> list[tuple[str, dict]]:
+        """[(label, {created, updated, unchanged, deactivated, skipped, …})] for display."""
+        labels = {"contacts": "Contacts", "assets": "Assets"}
+        return [(labels.get(k, k), v) for k, v in (self.counts or {}).items() if v]
+
+    @property
     def duration(self):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
