@@ -13,5 +13,6 @@ urlpatterns = [
     path("sites/", include("sites.urls")),
     path("assets/", include("assets.urls")),
     path("tickets/", include("tickets.urls")),
+    path("integrations/m365/", include("integrations.m365.urls")),
     path("imports/", include("integrations.imports.urls")),
 ]
