@@ -52,8 +52,9 @@ def prepare_database(*, fresh_template: bool = False) -> str:
     if name == settings.BENCH_SOURCE_DATABASE:
         raise SystemExit("BENCH_DATABASE_NAME must differ from the application's database")
     template = f"{name}_tpl"
-    params = {k: v for k, v in {"host": db.get("HOST"), "port": db.get("PORT"), "user": db.get("USER"),
-                                "password": db.get("PASSWORD")}.items() if v}
+    server = {"host": db.get("HOST") or db.get("OPTIONS", {}).get("host"), "port": db.get("PORT"),
+              "user": db.get("USER"), "password": db.get("PASSWORD")}
+    params = {k: v for k, v in server.items() if v}
 
     def admin_sql(*statements: str) -> None:
         with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
