@@ -6,6 +6,7 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/", include("api.urls")),
+    path("portal/", include("portal.urls")),  # must match portal.scoping.PORTAL_PATH_PREFIX
     path("settings/api-keys/", include("api.web_urls")),
     path("", include("opsmerge.web_urls")),
 ]

@@ -3,16 +3,20 @@
 from django.urls import include, path
 
 from . import views
+from .views import activity
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),
+    path("activity/", activity.activity, name="activity"),
+    path("settings/", include("opsmerge.settings_urls")),
     path("clients/", include("clients.urls")),
     path("contacts/", include("contacts.urls")),
     path("sites/", include("sites.urls")),
     path("assets/", include("assets.urls")),
     path("tickets/", include("tickets.urls")),
     path("integrations/m365/", include("integrations.m365.urls")),
+    path("portal-invites/", include("portal.staff_urls")),
     path("imports/", include("integrations.imports.urls")),
 ]

@@ -64,6 +64,7 @@ def link_token_issue(*, msp, contact: Contact, purpose: str = PortalLinkToken.Pu
         PortalLinkToken.objects.filter(msp=msp, contact=contact, used_at__isnull=True,
                                        voided_at__isnull=True).update(voided_at=now)
         PortalLinkToken.objects.create(msp=msp, contact=contact, token_hash=secret_hash(secret), purpose=purpose,
+                                       created_at=now,
                                        expires_at=now + timedelta(seconds=conf.link_ttl_seconds()),
                                        requested_ip=ip or None)
     return secret
@@ -76,10 +77,10 @@ def link_url(secret: str) -> str:
 def _usable_token(secret: str, *, lock: bool = False) -> PortalLinkToken | None:
     if not secret or len(secret) > 100:
         return None
-    qs = PortalLinkToken.objects.select_related("msp", "contact__client")
-    if lock:
-        qs = qs.select_for_update(of=("self",))
     with unscoped("portal link lookup: the secret is the credential and names its MSP"):
+        qs = PortalLinkToken.objects.select_related("msp", "contact__client")
+        if lock:
+            qs = qs.select_for_update(of=("self",))
         token = qs.filter(token_hash=secret_hash(secret)).first()
     if token is None or token.used_at or token.voided_at or token.expires_at <= timezone.now():
         return None

@@ -5,6 +5,7 @@ from accounts.models import User
 from clients.models import Client
 from contacts.models import Contact
 from opsmerge.filtersets import MspFilterSet, msp_queryset
+from sites.models import Site
 
 from .models import Ticket
 
@@ -16,11 +17,13 @@ class TicketFilterSet(MspFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Ticket.Status.choices)
     priority = django_filters.MultipleChoiceFilter(choices=Ticket.Priority.choices)
     assigned_to = django_filters.ModelChoiceFilter(queryset=msp_queryset(User))
+    site = django_filters.ModelChoiceFilter(queryset=msp_queryset(Site))
+    source = django_filters.MultipleChoiceFilter(choices=Ticket.Source.choices)
     is_open = django_filters.BooleanFilter(method="filter_is_open", label="Open")
 
     class Meta:
         model = Ticket
-        fields = ["q", "client", "contact", "status", "priority", "assigned_to", "is_open"]
+        fields = ["q", "client", "contact", "status", "priority", "assigned_to", "site", "source", "is_open"]
 
     def filter_q(self, queryset, name, value):
         value = value.strip().lstrip("#")

@@ -8,9 +8,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clients.services import client_assert_open, client_touch_activity
-from opsmerge.audit import audit_record
+from opsmerge.audit import audit_record, diff, snapshot
 
-from .models import Ticket, TicketComment, TicketSequence
+from .attachments import attachments_check
+from .models import Ticket, TicketAttachment, TicketComment, TicketSequence
 
 _PRIORITY_ORDER = [p.value for p in Ticket.Priority]
 VIP_PRIORITY = Ticket.Priority.HIGH
@@ -36,9 +37,10 @@ def _raise_to(priority: str, floor: str) -> str:
 @transaction.atomic
 def ticket_create(*, msp, subject: str, client=None, contact=None, site=None, asset=None, description: str = "",
                   priority: str = Ticket.Priority.NORMAL, source: str = Ticket.Source.TECHNICIAN,
-                  actor=None, assigned_to=None) -> Ticket:
+                  actor=None, assigned_to=None, attachments=()) -> Ticket:
     """Create a ticket. The client's priority floor and the contact's VIP flag raise
-    the priority (seed 000); archived clients and deleted contacts are refused."""
+    the priority (seed 000); archived clients and deleted contacts are refused.
+    Tickets of VIP contacts notify the MSP team by email (after commit)."""
     if contact is not None:
         if contact.msp_id != msp.pk or contact.deleted_at is not None:
             raise ValidationError({"contact": "Unknown contact."})
@@ -55,6 +57,9 @@ def ticket_create(*, msp, subject: str, client=None, contact=None, site=None, as
         raise ValidationError({"subject": "Give the ticket a subject."})
     if priority not in _PRIORITY_ORDER:
         raise ValidationError({"priority": "Unknown priority."})
+    if assigned_to is not None and assigned_to.msp_id != msp.pk:
+        raise ValidationError({"assigned_to": "Unknown technician."})
+    checked = attachments_check(attachments)
     if client is not None:
         priority = _raise_to(priority, client.priority_floor)
     if contact is not None and contact.is_vip:
@@ -65,8 +70,13 @@ def ticket_create(*, msp, subject: str, client=None, contact=None, site=None, as
                     else None, assigned_to=assigned_to)
     ticket.full_clean(exclude=["msp", "client", "contact", "site", "asset", "assigned_to", "created_by"])
     ticket.save()
+    _attachments_save(msp=msp, ticket=ticket, checked=checked)
     if client is not None:
         client_touch_activity(client=client)
+    if contact is not None and contact.is_vip:
+        from .tasks import ticket_vip_notify
+
+        transaction.on_commit(lambda: ticket_vip_notify.delay(msp.pk, ticket.pk))
     audit_record(msp=msp, actor=actor if ticket.created_by else None,
                  actor_label="" if ticket.created_by else str(contact or actor or "system"),
                  action="ticket.create", obj=ticket,
@@ -74,21 +84,73 @@ def ticket_create(*, msp, subject: str, client=None, contact=None, site=None, as
     return ticket
 
 
+def _attachments_save(*, msp, ticket: Ticket, checked, comment: TicketComment | None = None) -> None:
+    for upload, name, content_type in checked:
+        attachment = TicketAttachment(msp=msp, ticket=ticket, comment=comment, name=name,
+                                      content_type=content_type, size=upload.size)
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+
+
 @transaction.atomic
 def ticket_comment_add(*, msp, ticket: Ticket, body: str, author_user=None, author_contact=None,
-                       is_internal: bool = False) -> TicketComment:
+                       is_internal: bool = False, attachments=()) -> TicketComment:
+    """Add a message to a ticket's conversation. A contact's reply reopens a ticket
+    waiting on them or resolved; a technician's public reply emails the contact."""
     if ticket.msp_id != msp.pk:
         raise ValidationError("Unknown ticket.")
     if not body.strip():
         raise ValidationError({"body": "Write a message first."})
     if author_contact is not None and is_internal:
         raise ValidationError({"is_internal": "Contacts cannot write internal notes."})
+    if author_contact is not None and ticket.status == Ticket.Status.CLOSED:
+        raise ValidationError({"body": "This ticket is closed. Raise a new ticket instead."})
+    checked = attachments_check(attachments)
     comment = TicketComment.objects.create(msp=msp, ticket=ticket, body=body, author_user=author_user,
                                            author_contact=author_contact, is_internal=is_internal)
+    _attachments_save(msp=msp, ticket=ticket, checked=checked, comment=comment)
     updates = {"updated_at": timezone.now()}
-    if author_contact is not None and ticket.status == Ticket.Status.WAITING:
-        updates["status"] = Ticket.Status.OPEN
+    if author_contact is not None and ticket.status in (Ticket.Status.WAITING, Ticket.Status.RESOLVED):
+        updates.update(status=Ticket.Status.OPEN, resolved_at=None)
     Ticket.objects.filter(msp=msp, pk=ticket.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(ticket, name, value)
     if ticket.client_id:
         client_touch_activity(client=ticket.client)
+    audit_record(msp=msp, actor=author_user, actor_label="" if author_user else str(author_contact or ""),
+                 action="ticket.note" if is_internal else "ticket.reply", obj=ticket,
+                 changes={"comment": comment.pk, "attachments": len(checked)})
+    if author_user is not None and not is_internal and ticket.contact_id:
+        from .tasks import ticket_reply_notify
+
+        transaction.on_commit(lambda: ticket_reply_notify.delay(msp.pk, comment.pk))
     return comment
+
+
+@transaction.atomic
+def ticket_update(*, msp, ticket: Ticket, actor, **fields) -> Ticket:
+    """Change status, priority or assignee (technicians). Audited with a diff."""
+    allowed = {"status", "priority", "assigned_to"}
+    if set(fields) - allowed:
+        raise TypeError(f"ticket_update got unknown fields: {sorted(set(fields) - allowed)}")
+    if ticket.msp_id != msp.pk:
+        raise ValidationError("Unknown ticket.")
+    if "status" in fields and fields["status"] not in Ticket.Status.values:
+        raise ValidationError({"status": "Unknown status."})
+    if "priority" in fields and fields["priority"] not in _PRIORITY_ORDER:
+        raise ValidationError({"priority": "Unknown priority."})
+    assignee = fields.get("assigned_to")
+    if assignee is not None and (assignee.msp_id != msp.pk or not assignee.is_active):
+        raise ValidationError({"assigned_to": "Choose an active technician of your MSP."})
+    before = snapshot(ticket, ["status", "priority", "assigned_to", "resolved_at"])
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+        ticket.resolved_at = ticket.resolved_at or timezone.now()
+    else:
+        ticket.resolved_at = None
+    changes = diff(before, snapshot(ticket, ["status", "priority", "assigned_to", "resolved_at"]))
+    if changes:
+        ticket.save(update_fields=[*fields, "resolved_at", "updated_at"])
+        audit_record(msp=msp, actor=actor, action="ticket.update", obj=ticket, changes=changes)
+    return ticket

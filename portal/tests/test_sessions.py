@@ -1,0 +1,104 @@
+"""Open portal sessions: inactivity expiry, maximum age, sign-out, and losing access
+(inactive, deleted, no longer a portal user, archived client) on the next request."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from contacts.services import contact_update
+from opsmerge.tenancy import msp_scope, unscoped
+from portal import conf
+from portal.models import PortalSession
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.django_db
+TICKETS = "/portal/tickets/"
+
+
+def signed_out(response):
+    return response.status_code == 302 and response["Location"] == reverse("portal:signin")
+
+
+def test_signed_in_contact_sees_the_portal(portal):
+    assert portal.get(TICKETS).status_code == 200
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    assert signed_out(client.get(TICKETS))
+
+
+def test_forged_cookie_is_sent_to_sign_in_and_forgotten(client, portal_contact):
+    client.cookies[conf.cookie_name()] = "forged-value"
+    response = client.get(TICKETS)
+    assert signed_out(response) and response.cookies[conf.cookie_name()].value == ""
+
+
+def test_inactivity_expiry(portal):
+    assert portal.get(TICKETS).status_code == 200
+    with unscoped("test"):
+        PortalSession.objects.update(last_seen_at=timezone.now() - timedelta(seconds=conf.session_idle_seconds() + 5))
+    assert signed_out(portal.get(TICKETS))
+    with unscoped("test"):
+        assert PortalSession.objects.get().end_reason == "idle"
+
+
+def test_activity_slides_the_inactivity_window(portal):
+    with unscoped("test"):
+        PortalSession.objects.update(last_seen_at=timezone.now() - timedelta(seconds=conf.session_idle_seconds() - 5))
+    assert portal.get(TICKETS).status_code == 200
+    with unscoped("test"):
+        assert (timezone.now() - PortalSession.objects.get().last_seen_at).total_seconds() < 5
+
+
+def test_maximum_age(portal):
+    with unscoped("test"):
+        PortalSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert signed_out(portal.get(TICKETS))
+
+
+def test_sign_out_ends_the_session_server_side(client, portal_contact):
+    secret = sign_in(client, portal_contact)
+    assert client.get(reverse("portal:signout")).status_code == 405  # GET never signs out (no CSRF-able link)
+    response = client.post(reverse("portal:signout"))
+    assert response.status_code == 302 and response.cookies[conf.cookie_name()].value == ""
+    client.cookies[conf.cookie_name()] = secret  # a stolen copy of the cookie is dead too
+    assert signed_out(client.get(TICKETS))
+    with unscoped("test"):
+        assert PortalSession.objects.get().end_reason == "signed_out"
+
+
+def test_made_inactive_ends_open_sessions_at_once(portal, portal_contact, django_capture_on_commit_callbacks):
+    with msp_scope(portal_contact.msp), django_capture_on_commit_callbacks(execute=True):
+        contact_update(msp=portal_contact.msp, contact=portal_contact, is_active=False)
+    with unscoped("test"):
+        assert PortalSession.objects.get().end_reason == "access_lost"
+    assert signed_out(portal.get(TICKETS))
+
+
+def test_portal_user_unticked_ends_open_sessions(portal, portal_contact, django_capture_on_commit_callbacks):
+    with msp_scope(portal_contact.msp), django_capture_on_commit_callbacks(execute=True):
+        contact_update(msp=portal_contact.msp, contact=portal_contact, is_portal_user=False)
+    assert signed_out(portal.get(TICKETS))
+
+
+@pytest.mark.parametrize("change", [{"is_active": False}, {"deleted_at": timezone.now()}, {"is_portal_user": False}])
+def test_every_request_rechecks_access_even_without_the_signal(portal, portal_contact, change):
+    with unscoped("test"):
+        type(portal_contact).objects.filter(pk=portal_contact.pk).update(**change)
+    assert signed_out(portal.get(TICKETS))
+    with unscoped("test"):
+        assert PortalSession.objects.get().end_reason == "access_lost"
+
+
+def test_archived_client_pauses_open_sessions(portal, portal_contact):
+    with unscoped("test"):
+        type(portal_contact.client).objects.filter(pk=portal_contact.client_id).update(
+            status="archived", archived_at=timezone.now())
+    response = portal.get(TICKETS)
+    assert response.status_code == 403 and "Portal access is paused" in response.content.decode()
+    with unscoped("test"):
+        type(portal_contact.client).objects.filter(pk=portal_contact.client_id).update(status="active")
+    assert portal.get(TICKETS).status_code == 200  # restoring the client resumes access

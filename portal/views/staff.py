@@ -1,0 +1,51 @@
+"""Technicians re-send a contact's portal invite (a button on the contact page:
+templates/portal/_invite_button.html)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import Op, require
+from contacts.models import Contact
+from opsmerge.tenancy import msp_get_or_404
+
+from .. import conf, ratelimit
+from ..services import Access, portal_access
+from ..tasks import invite_send
+
+
+def _back(request, contact):
+    nxt = request.POST.get("next", "")
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return redirect(nxt)
+    try:
+        return redirect(reverse("contacts:detail", kwargs={"pk": contact.pk}))
+    except NoReverseMatch:
+        return redirect("home")
+
+
+@login_required
+@require_POST
+def send_invite(request, contact_pk):
+    contact = msp_get_or_404(Contact.objects.alive().select_related("client"), msp=request.msp, pk=contact_pk)
+    require(request.user, Op.CONTACT_EDIT)
+    if portal_access(contact) is not Access.OK or not contact.email:
+        status, text = "error", "Only an active portal user with an email address, at an open client, can be invited."
+    else:
+        limit, window = conf.invite_limit()
+        if ratelimit.hit("portal-invite-contact", f"{contact.msp_id}:{contact.pk}", limit=limit,
+                         window=window).allowed:
+            transaction.on_commit(lambda: invite_send.delay(request.msp.pk, contact.pk, request.user.pk))
+            status, text = "success", f"Invite sent to {contact.email}."
+        else:
+            status, text = "error", "Several invites were just sent to this contact; wait a few minutes."
+    if request.htmx:
+        return render(request, "portal/_invite_button.html", {"contact": contact, "invite_status": status,
+                                                              "invite_message": text})
+    getattr(messages, status)(request, text)
+    return _back(request, contact)

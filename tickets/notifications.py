@@ -1,0 +1,59 @@
+"""Who hears about a ticket, by email: the MSP team for VIP tickets (seed 000), the
+contact for a technician's public reply (with a link to the portal)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.roles import Role
+from portal.emails import absolute_url, send_templated
+
+from .models import Ticket, TicketComment
+
+TEAM_ROLES = (Role.SUPER_ADMIN, Role.ADMIN, Role.MSP_ADMIN)
+
+
+def vip_recipients(*, msp, ticket: Ticket) -> list[str]:
+    """The MSP's support address and the client's account manager; the MSP's admins
+    when neither is set."""
+    emails = [msp.support_email] if msp.support_email else []
+    manager = ticket.client.account_manager if ticket.client_id else None
+    if manager is not None and manager.is_active:
+        emails.append(manager.email)
+    if not emails:
+        emails = list(User.objects.filter(msp=msp, is_active=True, role__in=TEAM_ROLES)
+                      .order_by("email").values_list("email", flat=True))
+    return sorted(set(emails))
+
+
+def vip_ticket_notify(*, msp, ticket_id: int) -> int:
+    ticket = (Ticket.objects.select_related("client__account_manager", "contact")
+              .filter(msp=msp, pk=ticket_id).first())
+    if ticket is None:
+        return 0
+    to = vip_recipients(msp=msp, ticket=ticket)
+    if to:
+        send_templated(template="tickets/email/vip_ticket", to=to, context={
+            "msp": msp, "ticket": ticket, "url": absolute_url(reverse("tickets:detail", kwargs={"pk": ticket.pk})),
+        })
+    return len(to)
+
+
+def reply_notify_contact(*, msp, comment_id: int) -> bool:
+    from portal.services import Access, portal_access
+
+    comment = (TicketComment.objects.select_related("ticket__contact__client", "author_user")
+               .filter(msp=msp, pk=comment_id, is_internal=False).first())
+    if comment is None or comment.ticket.contact is None or not comment.ticket.contact.email:
+        return False
+    contact = comment.ticket.contact
+    portal_url = ""
+    if contact.deleted_at is None and portal_access(contact) is Access.OK:
+        portal_url = absolute_url(reverse("portal:ticket", kwargs={"number": comment.ticket.number}))
+    elif contact.deleted_at is not None or not contact.is_active:
+        return False
+    send_templated(template="tickets/email/reply", to=[contact.email], context={
+        "msp": msp, "ticket": comment.ticket, "comment": comment, "contact": contact, "portal_url": portal_url,
+    }, reply_to=[msp.support_email] if msp.support_email else None)
+    return True

@@ -1,0 +1,20 @@
+"""Ticket emails, sent by workers after the write committed."""
+
+from celery import shared_task
+
+from opsmerge.tasks import MspTask
+from opsmerge.tenancy import current_msp
+
+
+@shared_task(base=MspTask, bind=True, name="tickets.vip_notify")
+def ticket_vip_notify(self, msp_id: int, ticket_id: int) -> int:
+    from .notifications import vip_ticket_notify
+
+    return vip_ticket_notify(msp=current_msp(), ticket_id=ticket_id)
+
+
+@shared_task(base=MspTask, bind=True, name="tickets.reply_notify")
+def ticket_reply_notify(self, msp_id: int, comment_id: int) -> bool:
+    from .notifications import reply_notify_contact
+
+    return reply_notify_contact(msp=current_msp(), comment_id=comment_id)
