@@ -14,7 +14,39 @@ def extra_world_objects(*, label, msp, user, objects) -> dict:
     extra["api_key"] = ApiKeyFactory(msp=msp, name=f"{label} API key")
     extra["m365_tenant"] = M365TenantFactory(msp=msp, client=objects["client"], display_name=f"{label} Tenant")
     extra["import_job"] = _import_job(label=label, msp=msp, user=user)
+    extra["attachment"] = _ticket_attachment(label=label, msp=msp, ticket=objects["ticket"])
+    extra["document"] = _client_document(label=label, msp=msp, client=objects["client"])
+    extra["tech_group"] = _tech_group(label=label, msp=msp)
     return extra
+
+
+def _client_document(*, label, msp, client):
+    from django.core.files.base import ContentFile
+
+    from clients.models import ClientDocument
+
+    document = ClientDocument(msp=msp, client=client, name=f"{label}Runbook.txt", content_type="text/plain", size=7)
+    document.file.save(f"{label.lower()}-runbook.txt", ContentFile(b"runbook"), save=False)
+    document.save()
+    return document
+
+
+def _tech_group(*, label, msp):
+    from accounts.models import TechGroup
+
+    return TechGroup.objects.create(msp=msp, name=f"{label} Service desk")
+
+
+def _ticket_attachment(*, label, msp, ticket):
+    from django.core.files.base import ContentFile
+
+    from tickets.models import TicketAttachment
+
+    attachment = TicketAttachment(msp=msp, ticket=ticket, name=f"{label.lower()}-notes.txt",
+                                  content_type="text/plain", size=5)
+    attachment.file.save(f"{label.lower()}-notes.txt", ContentFile(b"notes"), save=False)
+    attachment.save()
+    return attachment
 
 
 def _import_job(*, label, msp, user):

@@ -43,6 +43,8 @@ KWARG_OBJECTS = {
     "document_pk": "document",
     "custom_field_pk": "custom_field",
     "tenant_pk": "m365_tenant",
+    "attachment_pk": "attachment",
+    "tech_group_pk": "tech_group",
 }
 
 
