@@ -98,7 +98,7 @@ class DevRun:
             self.postgres = EmbeddedPostgres(pgdata=VAR / "pgdata", rundir=VAR / "run",
                                              logfile=VAR / "log" / "postgres.log")
             say(f"starting embedded PostgreSQL ({self.postgres.binaries.origin} binaries "
-                f"{self.postgres.binaries.version()}, data in var/pgdata)")
+                f"{self.postgres.binaries.version()}; data in var/pgdata)")
             env["DATABASE_URL"] = self.postgres.start()
 
         if env.get("REDIS_URL"):
@@ -208,6 +208,9 @@ class DevRun:
         def on_signal(signum, _frame):
             raise KeyboardInterrupt
 
+        # Installed explicitly: a background job started by a script inherits SIGINT
+        # ignored, and Ctrl-C / `kill -INT` must still stop everything.
+        signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
         try:
             self.configure()
