@@ -14,18 +14,23 @@ from opsmerge.tenancy import MspOwnedModel
 
 
 def narrow_to_msp(form: forms.BaseForm, msp) -> None:
-    """Restrict every ModelChoiceField / ModelMultipleChoiceField to `msp`. A field
-    over a model that is neither MSP-owned nor a staff user is a programming error."""
+    """Give every ModelChoiceField / ModelMultipleChoiceField the rows of `msp` only
+    (plus the model field's limit_choices_to). Querysets declared in a form class are
+    built at import time, outside any tenant scope, so declare them as
+    `Model.objects.none()` and narrow further in __init__ after super().__init__().
+    A field over a model that is neither MSP-owned nor a staff user is refused."""
     for name, form_field in form.fields.items():
         if not isinstance(form_field, forms.ModelChoiceField):
             continue
         model = form_field.queryset.model
         if issubclass(model, MspOwnedModel):
-            form_field.queryset = form_field.queryset.filter(msp=msp)
+            queryset = model._default_manager.filter(msp=msp)
         elif model._meta.label == settings.AUTH_USER_MODEL:
-            form_field.queryset = form_field.queryset.filter(msp=msp, is_active=True)
+            queryset = model._default_manager.filter(msp=msp, is_active=True)
         else:
             raise ImproperlyConfigured(f"{type(form).__name__}.{name} offers {model.__name__} rows not owned by an MSP")
+        limit = form_field.get_limit_choices_to() if hasattr(form_field, "get_limit_choices_to") else None
+        form_field.queryset = queryset.complex_filter(limit) if limit else queryset
 
 
 class MspFormMixin:

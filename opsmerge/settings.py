@@ -75,6 +75,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "opsmerge.context_processors.tenant",
             ],
+            # The design system's tags and filters (docs/ui.md) in every template.
+            "builtins": ["opsmerge.templatetags.ui"],
         },
     },
 ]

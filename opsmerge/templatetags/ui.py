@@ -68,6 +68,14 @@ def status_badge(value) -> str:
 
 
 @register.filter
+def change_pair(value):
+    """[old, new] of an audit diff, else None (snapshots store plain values)."""
+    if isinstance(value, list) and len(value) == 2:
+        return value
+    return None
+
+
+@register.filter
 def cf_display(value) -> str:
     if value is True:
         return "Yes"

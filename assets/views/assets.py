@@ -1,0 +1,50 @@
+from django.db.models import Q
+
+from accounts.permissions import Op
+from opsmerge.tenancy import msp_get_or_404
+from opsmerge.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
+
+from ..filtersets import AssetFilterSet
+from ..forms import AssetForm
+from ..models import Asset
+
+
+class AssetListView(ObjectListView):
+    template_name = "assets/asset_list.html"
+    url_name = "assets:list"
+    filterset_class = AssetFilterSet
+    sort_fields = {"name": ("name",), "client": ("client__name",), "site": ("site__name",), "kind": ("kind",),
+                   "seen": ("last_seen_at",)}
+    default_sort = "name"
+
+    def get_queryset(self):
+        return Asset.objects.filter(msp=self.msp).filter(Q(client__isnull=True) | ~Q(client__status="archived")).select_related(
+            "client", "site", "contact")
+
+    def filtered_queryset(self, data):
+        queryset, filterset = super().filtered_queryset(data)
+        if "is_active" not in data:  # retired devices only when asked for
+            queryset = queryset.filter(is_active=True)
+        return queryset, filterset
+
+
+class AssetDetailView(ObjectDetailView):
+    template_name = "assets/asset_detail.html"
+    context_object_name = "asset"
+
+    def get_object(self):
+        return msp_get_or_404(Asset.objects.select_related("client", "site", "contact", "m365_tenant"), msp=self.msp,
+                              pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        from tickets.models import Ticket
+
+        return {**kwargs, "tickets": Ticket.objects.filter(msp=self.msp, asset=kwargs["asset"]).order_by("-created_at")[:10]}
+
+
+class AssetEditView(ObjectEditView):
+    form_class = AssetForm
+    permission = Op.CLIENT_EDIT
+
+    def get_object(self):
+        return msp_get_or_404(Asset.objects.select_related("client"), msp=self.msp, pk=self.kwargs["pk"])

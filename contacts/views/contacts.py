@@ -1,0 +1,231 @@
+"""Contacts web UI: flat filterable list, grouped-by-client view (seed 003), person /
+organisation forms (seed 002), role flags, inactive, bulk actions."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
+from django.shortcuts import render
+from django.urls import reverse
+
+from accounts.permissions import Op
+from assets.models import Asset
+from clients.forms import ExportForm, TagNamesForm
+from clients.models import Client, CustomField, Tag
+from clients.views.clients import apply_custom_field_filters, custom_field_filters
+from opsmerge.db import count_subquery
+from opsmerge.models import AuditEvent
+from opsmerge.tenancy import msp_get_or_404
+from opsmerge.views.generic import (
+    BulkAction,
+    BulkActionView,
+    ObjectActionView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+)
+from tickets.models import Ticket
+
+from ..filtersets import ContactFilterSet
+from ..forms import ContactForm
+from ..models import Contact
+from ..services import contact_make_primary, contact_update
+
+GROUPS_PER_PAGE = 20
+CONTACTS_PER_GROUP = 25
+
+
+def contact_rows(msp):
+    """Contacts of `msp` with the list columns, in constant queries."""
+    return (
+        Contact.objects.filter(msp=msp).alive()
+        .select_related("client", "organisation")
+        .annotate(ticket_count=count_subquery(Ticket.objects.all(), "contact"),
+                  asset_count=count_subquery(Asset.objects.filter(is_active=True), "contact"))
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.filter(msp=msp).order_by("name")))
+    )
+
+
+def _ids(queryset) -> list[int]:
+    return list(queryset.order_by().values_list("pk", flat=True))
+
+
+def _tag_add(*, request, queryset, data):
+    from ..bulk import contacts_tag_add
+
+    n = contacts_tag_add(msp=request.msp, contact_ids=_ids(queryset), names=data["tags"], actor=request.user)
+    return f"Added {', '.join(data['tags'])} to {n} contact{'s' if n != 1 else ''}."
+
+
+def _mark_inactive(*, request, queryset, data):
+    from ..bulk import contacts_mark_inactive
+
+    n = contacts_mark_inactive(msp=request.msp, contact_ids=_ids(queryset), actor=request.user)
+    return f"Marked {n} contact{'s' if n != 1 else ''} inactive."
+
+
+def _export(*, request, queryset, data):
+    from integrations.imports.exporting import export_response
+
+    return export_response(msp=request.msp, kind="contacts", queryset=queryset.order_by("last_name", "first_name", "pk"),
+                           fmt=data["fmt"])
+
+
+class ContactListView(ObjectListView):
+    template_name = "contacts/contact_list.html"
+    url_name = "contacts:list"
+    filterset_class = ContactFilterSet
+    sort_fields = {
+        "name": ("last_name", "first_name", "organisation_name"),
+        "email": ("email",),
+        "client": ("client__name",),
+        "tickets": ("ticket_count",),
+        "assets": ("asset_count",),
+    }
+    default_sort = "name"
+    bulk_url_name = "contacts:bulk"
+    bulk_actions = [
+        BulkAction("tag_add", "Add tags", Op.BULK_EDIT, _tag_add, TagNamesForm),
+        BulkAction("mark_inactive", "Mark inactive", Op.CONTACT_EDIT, _mark_inactive, danger=True,
+                   confirm="Mark {count} {noun} inactive? They lose portal access immediately."),
+        BulkAction("export", "Export", Op.EXPORT, _export, ExportForm, confirm="Export {count} {noun}?"),
+    ]
+
+    def get_queryset(self):
+        return contact_rows(self.msp)
+
+    def filtered_queryset(self, data):
+        queryset, filterset = super().filtered_queryset(data)
+        self.cf_filters = custom_field_filters(msp=self.msp, data=data, applies_to=CustomField.AppliesTo.CONTACT)
+        return apply_custom_field_filters(queryset, self.cf_filters), filterset
+
+    def is_filtered(self, filterset) -> bool:
+        return super().is_filtered(filterset) or any(f["value"] for f in self.cf_filters)
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("view") == "grouped":
+            return self.grouped()
+        return super().get(request, *args, **kwargs)
+
+    def grouped(self):
+        """Collapsible groups, one per client, plus "No client assigned" last. Pages
+        over groups; each group shows its first CONTACTS_PER_GROUP contacts."""
+        queryset, filterset = self.filtered_queryset(self.request.GET)
+        groups_qs = (queryset.order_by().values("client_id", "client__name", "client__status")
+                     .annotate(n=Count("id")).order_by(F("client__name").asc(nulls_last=True), "client_id"))
+        page = Paginator(groups_qs, GROUPS_PER_PAGE).get_page(self.request.GET.get("page"))
+        groups = list(page.object_list)
+        ids = [g["client_id"] for g in groups if g["client_id"] is not None]
+        condition = Q(client_id__in=ids)
+        if any(g["client_id"] is None for g in groups):
+            condition |= Q(client__isnull=True)
+        rows = (queryset.filter(condition)
+                .annotate(rank=Window(RowNumber(), partition_by=[F("client_id")],
+                                      order_by=[F("is_primary").desc(), F("last_name").asc(), F("first_name").asc(),
+                                                F("pk").asc()]))
+                .filter(rank__lte=CONTACTS_PER_GROUP)) if groups else []
+        by_client: dict = {}
+        for contact in rows:
+            by_client.setdefault(contact.client_id, []).append(contact)
+        for group in groups:
+            group["contacts"] = sorted(by_client.get(group["client_id"], []), key=lambda c: c.rank)
+        return render(self.request, "contacts/contact_groups.html", {
+            "view": self, "groups": groups, "page_obj": page, "total_groups": page.paginator.count,
+            "filter_form": filterset.form, "is_filtered": self.is_filtered(filterset), "cf_filters": self.cf_filters,
+            "per_group": CONTACTS_PER_GROUP,
+        })
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(cf_filters=self.cf_filters, noun="contacts")
+        return context
+
+
+class ContactBulkView(BulkActionView):
+    list_view = ContactListView
+    noun = "contacts"
+
+
+def contact_get(*, msp, pk) -> Contact:
+    """A live contact of `msp` or 404 (soft-deleted ones live in the lifecycle pages)."""
+    return msp_get_or_404(Contact.objects.alive().select_related("client", "organisation"), msp=msp, pk=pk)
+
+
+class ContactDetailView(ObjectDetailView):
+    template_name = "contacts/contact_detail.html"
+    context_object_name = "contact"
+
+    def get_object(self):
+        return contact_get(msp=self.msp, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        contact = kwargs["contact"]
+        definitions = CustomField.objects.filter(msp=self.msp, applies_to=CustomField.AppliesTo.CONTACT)
+        return {
+            **kwargs,
+            "tags": list(contact.tags.order_by("name")),
+            "tickets": Ticket.objects.filter(msp=self.msp, contact=contact).order_by("-created_at")[:10],
+            "assets": Asset.objects.filter(msp=self.msp, contact=contact, is_active=True).select_related("site")[:50],
+            "members": Contact.objects.filter(msp=self.msp, organisation=contact).alive()[:50]
+            if contact.kind == Contact.Kind.ORGANISATION else [],
+            "events": AuditEvent.objects.filter(msp=self.msp, object_type="contact", object_id=str(contact.pk))
+            .select_related("actor")[:10],
+            "custom_values": [(d.label, contact.custom_fields.get(d.key)) for d in definitions
+                              if contact.custom_fields.get(d.key) not in (None, "")],
+        }
+
+
+class ContactCreateView(ObjectEditView):
+    form_class = ContactForm
+    template_name = "contacts/contact_form.html"
+    permission = Op.CONTACT_EDIT
+    heading = "New contact"
+    success_message = "Contact {object} created."
+
+    def get_initial(self):
+        client = self.request.GET.get("client", "")
+        if client.isdigit():
+            found = Client.objects.filter(msp=self.msp, pk=int(client)).not_archived().first()
+            if found is not None:
+                return {"client": found}
+        return {}
+
+    def get_cancel_url(self):
+        return self.safe_next(reverse("contacts:list"))
+
+
+class ContactEditView(ObjectEditView):
+    form_class = ContactForm
+    template_name = "contacts/contact_form.html"
+    permission = Op.CONTACT_EDIT
+
+    def get_object(self):
+        return contact_get(msp=self.msp, pk=self.kwargs["pk"])
+
+
+class ContactMakePrimaryView(ObjectActionView):
+    write_permission = Op.CONTACT_EDIT
+
+    def get_object(self):
+        return contact_get(msp=self.msp, pk=self.kwargs["pk"])
+
+    def perform(self, contact):
+        contact_make_primary(msp=self.msp, contact=contact, actor=self.request.user)
+        return f"{contact} is now the primary contact of {contact.client}."
+
+
+class ContactSetActiveView(ObjectActionView):
+    """POST active=0 marks the contact inactive (portal access ends), active=1 back."""
+
+    write_permission = Op.CONTACT_EDIT
+
+    def get_object(self):
+        return contact_get(msp=self.msp, pk=self.kwargs["pk"])
+
+    def perform(self, contact):
+        active = self.request.POST.get("active") == "1"
+        contact_update(msp=self.msp, contact=contact, actor=self.request.user, is_active=active)
+        return f"{contact} is now {'active' if active else 'inactive'}."
+
+

@@ -1,0 +1,76 @@
+from django.urls import reverse
+
+from accounts.permissions import Op
+from assets.models import Asset
+from clients.models import Client
+from opsmerge.db import count_subquery
+from opsmerge.tenancy import msp_get_or_404
+from opsmerge.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
+from tickets.models import Ticket
+
+from ..filtersets import SiteFilterSet
+from ..forms import SiteForm
+from ..models import Site
+
+
+class SiteListView(ObjectListView):
+    template_name = "sites/site_list.html"
+    url_name = "sites:list"
+    filterset_class = SiteFilterSet
+    sort_fields = {"name": ("name",), "client": ("client__name", "name"), "city": ("city",),
+                   "assets": ("asset_count",), "tickets": ("open_ticket_count",)}
+    default_sort = "client"
+
+    def get_queryset(self):
+        return Site.objects.filter(msp=self.msp).exclude(client__status=Client.Status.ARCHIVED).select_related(
+            "client").annotate(
+            asset_count=count_subquery(Asset.objects.filter(is_active=True), "site"),
+            open_ticket_count=count_subquery(Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES), "site"))
+
+
+def site_get(*, msp, pk) -> Site:
+    return msp_get_or_404(Site.objects.select_related("client"), msp=msp, pk=pk)
+
+
+class SiteDetailView(ObjectDetailView):
+    template_name = "sites/site_detail.html"
+    context_object_name = "site"
+
+    def get_object(self):
+        return site_get(msp=self.msp, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        site = kwargs["site"]
+        return {**kwargs,
+                "assets": Asset.objects.filter(msp=self.msp, site=site, is_active=True).select_related("contact")[:100],
+                "tickets": Ticket.objects.filter(msp=self.msp, site=site, status__in=Ticket.OPEN_STATUSES)
+                .select_related("contact")[:50]}
+
+
+class SiteCreateView(ObjectEditView):
+    form_class = SiteForm
+    template_name = "sites/site_form.html"
+    permission = Op.CLIENT_EDIT
+    heading = "New site"
+    success_message = "Site {object} created."
+
+    def get_initial(self):
+        client = self.request.GET.get("client", "")
+        if client.isdigit():
+            return {"client": Client.objects.filter(msp=self.msp, pk=int(client)).not_archived().first()}
+        return {}
+
+    def get_success_url(self, obj):
+        return reverse("clients:sites", kwargs={"pk": obj.client_id})
+
+    def get_cancel_url(self):
+        return self.safe_next(reverse("sites:list"))
+
+
+class SiteEditView(ObjectEditView):
+    form_class = SiteForm
+    template_name = "sites/site_form.html"
+    permission = Op.CLIENT_EDIT
+
+    def get_object(self):
+        return site_get(msp=self.msp, pk=self.kwargs["pk"])
