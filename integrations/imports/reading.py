@@ -155,7 +155,8 @@ def _csv_records(path, encoding: str, delimiter: str) -> Iterator[tuple[int, lis
             except csv.Error as exc:
                 raise ReadError(f"Row {number + 1}: the CSV is malformed ({exc}).") from None
             number += 1
-            yield number, cells
+            # PostgreSQL text cannot hold NUL; it is never meaningful in a cell.
+            yield number, [c.replace("\x00", "") if "\x00" in c else c for c in cells]
 
 
 def iter_rows(path, info: TableInfo) -> Iterator[tuple[int, list[str]]]:
@@ -172,6 +173,8 @@ def iter_rows(path, info: TableInfo) -> Iterator[tuple[int, list[str]]]:
 def _cell_text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float) and value.is_integer():
