@@ -261,6 +261,12 @@ class ClientTabView(ObjectDetailView):
     def get_object(self):
         return client_get(msp=self.msp, pk=self.kwargs["pk"])
 
+    def get(self, request, *args, **kwargs):
+        from .merge import merged_client_redirect  # old URLs of a merged-away client lead to its target
+
+        redirect = merged_client_redirect(msp=self.msp, pk=kwargs["pk"], url_name=request.resolver_match.view_name)
+        return redirect or super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         return {**kwargs, "active_tab": self.active_tab, **self.tab_context(kwargs["client"])}
 

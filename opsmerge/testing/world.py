@@ -17,7 +17,21 @@ def extra_world_objects(*, label, msp, user, objects) -> dict:
     extra["attachment"] = _ticket_attachment(label=label, msp=msp, ticket=objects["ticket"])
     extra["document"] = _client_document(label=label, msp=msp, client=objects["client"])
     extra["tech_group"] = _tech_group(label=label, msp=msp)
+    extra.update(_merge_objects(label=label, msp=msp, user=user, objects=objects))
     return extra
+
+
+def _merge_objects(*, label, msp, user, objects):
+    """A finished merge and a duplicate suggestion (clients:merge_status, …)."""
+    from clients.models import ClientMerge, DuplicateCandidate
+
+    client, archived = objects["client"], objects["archived_client"]
+    merge = ClientMerge.objects.create(msp=msp, target=client, target_name=client.name, source_ids=[archived.pk],
+                                       source_names=[archived.name], status=ClientMerge.Status.DONE, created_by=user)
+    a, b = sorted([client, archived], key=lambda c: c.pk)
+    candidate = DuplicateCandidate.objects.create(msp=msp, client_a=a, client_b=b, score=0.9,
+                                                  reasons=[f"{label} looks alike"])
+    return {"client_merge": merge, "duplicate_candidate": candidate}
 
 
 def _client_document(*, label, msp, client):

@@ -45,6 +45,8 @@ KWARG_OBJECTS = {
     "tenant_pk": "m365_tenant",
     "attachment_pk": "attachment",
     "tech_group_pk": "tech_group",
+    "merge_pk": "client_merge",
+    "candidate_pk": "duplicate_candidate",
 }
 
 
