@@ -49,8 +49,10 @@ def signin_sent(request):
 
 
 def _sensitive(response):
-    """The link page: never cached, never leaks the token in a Referer."""
-    response["Referrer-Policy"] = "no-referrer"
+    """The link page: never cached, never leaks the token in a Referer. Not
+    "no-referrer": browsers then send `Origin: null` with the form POST and the
+    CSRF origin check (rightly) refuses it; "strict-origin" sends the origin only."""
+    response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return no_store(response)
 

@@ -43,6 +43,8 @@ class TicketListFilterSet(TicketFilterSet):
         site_qs = fields["site"].queryset
         fields["site"].queryset = site_qs.filter(client_id=client) if str(client or "").isdigit() else site_qs.none()
         fields["q"].widget.attrs["placeholder"] = "Subject or #number"
+        for name, label in (("client", "Any client"), ("site", "Any site"), ("assigned_to", "Anyone")):
+            fields[name].empty_label = label
 
 
 def ticket_list_queryset(*, msp):
