@@ -1,8 +1,16 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from accounts.models import User
 
 from .models import Ticket
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError at its field (or above the form)."""
+    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for field, errors in items:
+        form.add_error(field if field in form.fields else None, errors)
 
 
 class MultipleFileInput(forms.ClearableFileInput):

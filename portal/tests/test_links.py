@@ -167,3 +167,36 @@ def test_token_cannot_be_used_for_another_msps_contact(client, msp, portal_conta
     client.post(url(issue(twin)))
     page = client.get(reverse("portal:tickets")).content.decode()
     assert "Twin Client" in page and "Acme Ltd" not in page and "Northwind IT" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_of_one_link_sign_in_only_once(portal_contact):
+    import threading
+
+    from django.db import connection
+
+    from portal.services import Outcome, link_token_redeem
+
+    token = issue(portal_contact)
+    barrier = threading.Barrier(3)
+    outcomes = []
+
+    def post():
+        barrier.wait()
+        try:
+            outcomes.append(link_token_redeem(secret=token).outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [Outcome.INVALID, Outcome.INVALID, Outcome.SIGNED_IN]
+    with unscoped("test"):
+        assert PortalSession.objects.count() == 1
+
+
+def test_portal_resolver_runs_before_every_other_resolver(settings):
+    assert settings.TENANT_SCOPE_RESOLVERS[0] == "portal.scoping.portal_msp"

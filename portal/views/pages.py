@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from contacts.services import contact_update
+from tickets.forms import add_service_errors
 from tickets.models import Ticket, TicketAttachment
 from tickets.services import ticket_comment_add, ticket_create
 from tickets.views.tickets import attachment_response
@@ -14,12 +15,6 @@ from tickets.views.tickets import attachment_response
 from ..decorators import portal_login_required
 from ..forms import ProfileForm, ReplyForm, TicketRaiseForm
 from ..selectors import portal_assets, portal_attachment_get, portal_comments, portal_ticket_get, portal_tickets
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
-    for field, errors in items:
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @portal_login_required
@@ -51,7 +46,7 @@ def ticket_new(request, identity):
                                    source=Ticket.Source.PORTAL, actor=identity.contact,
                                    attachments=form.cleaned_data["attachments"])
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("portal:ticket", number=ticket.number)
     return render(request, "portal/ticket_new.html", {"identity": identity, "form": form, "nav": "new"},
@@ -67,7 +62,7 @@ def ticket_detail(request, identity, number):
             ticket_comment_add(msp=identity.msp, ticket=ticket, body=form.cleaned_data["body"],
                                author_contact=identity.contact, attachments=form.cleaned_data["attachments"])
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return redirect("portal:ticket", number=ticket.number)
     return render(request, "portal/ticket_detail.html", {
@@ -99,7 +94,7 @@ def profile(request, identity):
             contact_update(msp=identity.msp, contact=contact, actor=contact, phone=form.cleaned_data["phone"],
                            mobile=form.cleaned_data["mobile"])
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             saved = True
     return render(request, "portal/profile.html", {"identity": identity, "form": form, "saved": saved,

@@ -18,7 +18,7 @@ from accounts.permissions import Op, require
 from opsmerge.tenancy import msp_get_or_404
 
 from ..filtersets import TicketFilterSet
-from ..forms import TicketReplyForm, TicketUpdateForm
+from ..forms import TicketReplyForm, TicketUpdateForm, add_service_errors
 from ..models import Ticket, TicketAttachment, TicketComment
 from ..services import ticket_comment_add, ticket_update
 
@@ -101,11 +101,6 @@ def ticket_detail(request, pk):
     return _detail(request, _ticket(request, pk))
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
-        form.add_error(field if field in form.fields else None, errors)
-
-
 @login_required
 @require_POST
 def ticket_reply(request, pk):
@@ -118,7 +113,7 @@ def ticket_reply(request, pk):
                                author_user=request.user, is_internal=form.cleaned_data["is_internal"],
                                attachments=form.cleaned_data["attachments"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Internal note added." if form.cleaned_data["is_internal"] else "Reply sent.")
             return redirect("tickets:detail", pk=ticket.pk)
@@ -136,7 +131,7 @@ def ticket_change(request, pk):
             ticket_update(msp=request.msp, ticket=ticket, actor=request.user,
                           **{name: form.cleaned_data[name] for name in form.Meta.fields})
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Ticket updated.")
             return redirect("tickets:detail", pk=ticket.pk)
