@@ -17,6 +17,8 @@ from accounts.roles import Role
 from accounts.tests.factories import DEFAULT_PASSWORD, MspFactory, UserFactory
 from opsmerge.tenancy import msp_scope
 
+pytest_plugins = ["opsmerge.testing.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -28,6 +28,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -314,7 +315,7 @@ class BulkAction:
     name: str
     label: str
     op: Op
-    perform: Callable[..., str | HttpResponse]
+    perform: Callable[..., str | HttpResponseBase]
     form_class: type[forms.Form] | None = None
     confirm: str = "{label} for {count} {noun}?"
     danger: bool = False
@@ -383,7 +384,7 @@ class BulkActionView(MspView):
                     return HttpResponseRedirect(self.list_url(filter_query))
                 apply_service_errors(form, exc)
             else:
-                if isinstance(result, HttpResponse):
+                if isinstance(result, HttpResponseBase):
                     return result
                 messages.success(request, result)
                 return HttpResponseRedirect(self.list_url(filter_query))

@@ -1,0 +1,86 @@
+"""Playwright fixtures (sync API) driving Debian's Chromium against pytest-django's
+live_server. Registered in the root conftest.py (pytest_plugins).
+
+    @pytest.mark.browser
+    def test_something(signed_in_page, live_server):
+        page = signed_in_page()               # an Admin of a fresh MSP
+        page.goto(live_server.url + "/clients/")
+        screenshot(page, "clients-list")
+
+`signed_in_page(user=None)` signs in with a session cookie (no login form round
+trip); `screenshot(page, name)` saves test-artifacts/screenshots/<name>.png.
+Plain Playwright, not pytest-playwright's fixtures: we need our own executable and
+flags, and one browser per session is enough.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+# live_server + Playwright's sync API share the test thread's event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not installed at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def chromium_context(chromium, live_server):
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900},
+                                  accept_downloads=True)
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def signed_in_page(chromium_context, live_server, transactional_db):
+    """Factory: a page signed in as `user` (default: an Admin of a new MSP)."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    def make(user=None):
+        if user is None:
+            from accounts.roles import Role
+            from accounts.tests.factories import MspFactory, UserFactory
+
+            msp = MspFactory(name="Northwind IT", slug="northwind-browser")
+            user = UserFactory(msp=msp, role=Role.ADMIN, email="ada@northwind.example", full_name="Ada Admin")
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
+        host = live_server.url.split("//", 1)[1].split(":")[0]
+        chromium_context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key,
+                                      "domain": host, "path": "/"}])
+        page = chromium_context.new_page()
+        page.user = user
+        return page
+
+    return make
+
+
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
