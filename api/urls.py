@@ -29,5 +29,6 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="schema-swagger"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="schema-redoc"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+         name="schema-redoc"),
 ]

@@ -4,6 +4,7 @@ sessions and API keys alike)."""
 
 from __future__ import annotations
 
+from django.http import Http404
 from rest_framework import viewsets
 
 from accounts.models import User
@@ -12,7 +13,9 @@ from opsmerge.tenancy import msp_get_or_404
 
 
 class MspViewSet(viewsets.GenericViewSet):
-    lookup_value_regex = r"[0-9]{1,18}"
+    # Any path segment reaches the view, so a malformed id gets the API's JSON 404
+    # rather than the HTML page of an unmatched URL.
+    lookup_value_regex = r"[^/]+"
     read_op = Op.VIEW
     write_op = Op.CLIENT_EDIT
 
@@ -33,10 +36,16 @@ class MspViewSet(viewsets.GenericViewSet):
         user = self.request.user
         return user if isinstance(user, User) else None
 
+    def lookup_pk(self) -> int:
+        raw = str(self.kwargs.get("pk", ""))
+        if not raw.isascii() or not raw.isdigit() or int(raw) >= 2**63:
+            raise Http404
+        return int(raw)
+
     def get_object(self):
         """Detail lookups ignore list filters (an archived client is still found by
         id) and answer 404 alike for missing and foreign ids."""
-        obj = msp_get_or_404(self.get_queryset(), msp=self.msp, pk=self.kwargs["pk"])
+        obj = msp_get_or_404(self.get_queryset(), msp=self.msp, pk=self.lookup_pk())
         self.check_object_permissions(self.request, obj)
         return obj
 

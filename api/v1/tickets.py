@@ -67,7 +67,7 @@ class TicketViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
                    summary="Add a comment to a ticket")
     @action(detail=True, methods=["get", "post"])
     def comments(self, request, pk=None):
-        ticket = msp_get_or_404(Ticket.objects.all(), msp=self.msp, pk=pk)
+        ticket = msp_get_or_404(Ticket.objects.all(), msp=self.msp, pk=self.lookup_pk())
         if request.method == "GET":
             page = self.paginate_queryset(TicketComment.objects.filter(msp=self.msp, ticket=ticket).order_by(
                 "created_at", "pk"))
