@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from opsmerge.audit import audit_record
 
+from .bulk import copy_insert
 from .cells import clean_cell
 from .columns import header_key
 from .models import ImportJob, ImportRowError
@@ -110,17 +111,17 @@ class JobRunner:
                 raise JobCancelled
             self._apply(rows)
             counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, SKIPPED: 0, FAILED: 0}
-            errors = []
+            errors: list[dict] = []
             for row in rows:
                 outcome = row.outcome if row.ok else (SKIPPED if row.outcome == SKIPPED else FAILED)
                 counts[outcome] += 1
                 if row.errors:
-                    errors.append(ImportRowError(
-                        msp=self.msp, job=job, row_number=row.number, cells=row.cells,
-                        outcome=ImportRowError.Outcome.SKIPPED if outcome == SKIPPED else ImportRowError.Outcome.FAILED,
-                        errors=[{"column": self.header_of.get(key, ""), "value": row.values.get(key, ""),
-                                 "message": message} for key, message in row.errors]))
-            ImportRowError.objects.bulk_create(errors, batch_size=1000, ignore_conflicts=True)
+                    errors.append({
+                        "msp_id": self.msp.pk, "job_id": job.pk, "row_number": row.number, "cells": row.cells,
+                        "outcome": ImportRowError.Outcome.SKIPPED if outcome == SKIPPED else ImportRowError.Outcome.FAILED,
+                        "errors": [{"column": self.header_of.get(key, ""), "value": row.values.get(key, ""),
+                                    "message": message} for key, message in row.errors]})
+            copy_insert(ImportRowError, errors)
             for name, value in counts.items():
                 setattr(job, name, getattr(job, name) + value)
             job.processed_rows += len(rows)

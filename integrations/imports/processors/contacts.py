@@ -14,7 +14,7 @@ from clients.services import tags_get_or_create
 from contacts.models import Contact, ContactTag
 
 from .. import cells
-from ..bulk import bulk_update_values
+from ..bulk import bulk_update_values, copy_insert
 from .base import CREATED, SKIPPED, UNCHANGED, UPDATED, Processor, Row, lower_in, name_key
 
 TEXT_FIELDS = ("first_name", "last_name", "organisation_name", "job_title", "department", "office")
@@ -141,18 +141,18 @@ class ContactsProcessor(Processor):
             bulk_update_values(Contact, [(pk, {**values, "updated_at": now}) for pk, values in writes],
                                [*sorted(fields), "updated_at"], msp_id=self.msp.pk)
         creates = [r for r in rows if r.ok and r.outcome == CREATED]
-        new = Contact.objects.bulk_create([self._new_contact(r) for r in creates], batch_size=500)
-        for row, contact in zip(creates, new, strict=True):
-            row.data["_id"] = contact.pk
-            if contact.is_portal_user and contact.is_active:
-                self.portal_changes.append((contact.pk, True))
+        new_ids = copy_insert(Contact, [self._new_contact(r) for r in creates])
+        for row, pk in zip(creates, new_ids, strict=True):
+            row.data["_id"] = pk
+            if row.data.get("is_portal_user") and row.data.get("is_active", True):
+                self.portal_changes.append((pk, True))
         self._apply_tags([r for r in rows if r.ok and r.outcome in (CREATED, UPDATED, UNCHANGED)
                           and "tags" in r.data], matched)
 
-    def _new_contact(self, row: Row) -> Contact:
+    def _new_contact(self, row: Row) -> dict:
         fields = {k: v for k, v in row.data.items() if k in SCALAR_FIELDS}
-        return Contact(msp=self.msp, source=Contact.Source.IMPORT, email=row.data["email"],
-                       client_id=row.data.get("client"), **fields)
+        return {**fields, "msp_id": self.msp.pk, "source": Contact.Source.IMPORT, "email": row.data["email"],
+                "client_id": row.data.get("client")}
 
     def _plan_updates(self, rows: list[Row], matched: dict[int, dict]) -> tuple[list[tuple[int, dict]], set[str]]:
         writes: list[tuple[int, dict]] = []

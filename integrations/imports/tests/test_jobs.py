@@ -73,7 +73,7 @@ def test_within_file_duplicates_survive_a_resume(msp, run_import, monkeypatch):
     """Rows before the checkpoint are re-validated (not re-written) on resume, so a
     duplicate after the checkpoint is still recognised as one."""
     monkeypatch.setattr(engine, "BATCH_ROWS", 2)
-    rows = people(3) + [["Again", "Dup", "p0@x.example"]]
+    rows = [*people(3), ["Again", "Dup", "p0@x.example"]]
     real_apply = ContactsProcessor.apply
 
     def dying_apply(self, rows, *, mode):
