@@ -187,6 +187,7 @@ class DevRun:
             *[f"  {email:34} {role:17} {msp}" for msp, role, email in demo_sign_ins()],
             f"  {PLATFORM_ADMIN_EMAIL:34} Django admin only  {url}{self.env.get('ADMIN_URL', 'admin/')}",
             f"Emails (portal sign-in links, invites, password resets) land in {self.env['EMAIL_FILE_PATH']}/",
+            "  read them with their links: DEBUG=true .venv/bin/python manage.py portal_outbox",
             f"DATABASE_URL={self.env['DATABASE_URL']}",
             f"REDIS_URL={self.env['REDIS_URL']}",
             "Stop with Ctrl-C.",
