@@ -12,7 +12,12 @@ from django.core.exceptions import ValidationError
 from accounts.models import TechGroup, User
 from billing.models import ContractTemplate
 from opsmerge.forms import CustomFieldsMixin, MspForm, MspModelForm, TagsField
-from opsmerge.validators import country_choices, time_zone_choices
+from opsmerge.validators import (
+    country_choices,
+    subdivision_matches_country,
+    time_zone_choices,
+    validate_subdivision_code,
+)
 
 from .business_hours import business_hours_for, business_hours_set
 from .models import BusinessHours, Client, ClientDocument, CustomField
@@ -135,6 +140,20 @@ class ClientOnboardForm(BusinessHoursMixin, CustomFieldsMixin, MspForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_hours_fields(DEFAULT_HOURS, [])
+
+    def clean(self):
+        data = super().clean()
+        state, country = (data.get("state") or "").upper(), data.get("country") or ""
+        if state:
+            try:
+                validate_subdivision_code(state)
+            except ValidationError as exc:
+                self.add_error("state", exc)
+            else:
+                if not subdivision_matches_country(state, country):
+                    self.add_error("state", f"{state} is not a region of {country or 'the chosen country'}.")
+        data["state"] = state
+        return data
 
     def clean_contact_email(self):
         email = self.cleaned_data["contact_email"].strip().lower()

@@ -24,6 +24,7 @@ from opsmerge.views.generic import (
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
+    friendly_empty_choices,
 )
 from tickets.models import Ticket
 
@@ -112,6 +113,7 @@ class ContactListView(ObjectListView):
         """Collapsible groups, one per client, plus "No client assigned" last. Pages
         over groups; each group shows its first CONTACTS_PER_GROUP contacts."""
         queryset, filterset = self.filtered_queryset(self.request.GET)
+        friendly_empty_choices(filterset.form)
         groups_qs = (queryset.order_by().values("client_id", "client__name", "client__status")
                      .annotate(n=Count("id")).order_by(F("client__name").asc(nulls_last=True), "client_id"))
         page = Paginator(groups_qs, GROUPS_PER_PAGE).get_page(self.request.GET.get("page"))

@@ -82,5 +82,14 @@ def signed_in_page(chromium_context, live_server, transactional_db):
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    if not full_page:
+        page.screenshot(path=str(path))
+        return path
+    # Grow the viewport to the whole document instead of Playwright's full_page
+    # stitching, which paints the sticky sidebar and top bar in the middle.
+    viewport = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
+    page.screenshot(path=str(path))
+    page.set_viewport_size(viewport)
     return path

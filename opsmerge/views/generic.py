@@ -151,6 +151,8 @@ class ObjectListView(MspView):
 
     def get_context_data(self, **kwargs) -> dict[str, Any]:
         queryset, filterset = self.filtered_queryset(self.request.GET)
+        if filterset is not None:
+            friendly_empty_choices(filterset.form)
         sort = self.sort_key()
         page = self.paginate(self.apply_sort(queryset, sort))
         filter_params = self.request.GET.copy()
@@ -175,6 +177,17 @@ class ObjectListView(MspView):
 
     def get(self, request, *args, **kwargs):
         return render(request, self.template_name, self.get_context_data())
+
+
+def friendly_empty_choices(form) -> None:
+    """Filter selects say "Any" rather than Django's "---------"."""
+    for form_field in form.fields.values():
+        if isinstance(form_field, forms.ModelChoiceField):
+            form_field.empty_label = "Any"
+        elif isinstance(form_field, forms.ChoiceField) and not isinstance(form_field, forms.MultipleChoiceField):
+            choices = list(form_field.choices)
+            if choices and choices[0][0] == "":
+                form_field.choices = [("", "Any"), *choices[1:]]
 
 
 def _perms(request) -> frozenset[str]:

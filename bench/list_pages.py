@@ -1,0 +1,88 @@
+"""Technician list pages: SQL queries per page and median server time.
+
+Seeds one MSP with 10,000 clients, 200,000 contacts, 100,000 assets, 200,000 tickets
+(plus a noise MSP) with bench.scale (COPY), then requests through the Django test
+client as the MSP's Admin: the clients list (default, tag filter, search), the
+contacts list, and a client page. The query count of the clients list is also taken
+on a 1,000-client MSP: it must not grow with the data.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from bench.harness import result
+
+REQUESTS = 20
+WARMUP = 3
+
+
+def _measure(web, url: str) -> tuple[int, float, int]:
+    """(queries of one request, median ms over REQUESTS, status)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(WARMUP):
+        response = web.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = web.get(url)
+    samples = []
+    for _ in range(REQUESTS):
+        start = time.perf_counter()
+        web.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+    return len(captured.captured_queries), statistics.median(samples), response.status_code
+
+
+def _signed_in(msp):
+    from django.test import Client as TestClient
+
+    from bench.scale import admin_for
+
+    web = TestClient()
+    web.force_login(admin_for(msp))
+    return web
+
+
+def _busy_client_and_tag(msp):
+    """A client with contacts and tickets, and a tag used by some clients."""
+    from clients.models import Client, ClientTag
+    from opsmerge.tenancy import msp_scope
+
+    with msp_scope(msp):
+        client = Client.objects.filter(msp=msp).not_archived().order_by("pk")[5]
+        link = ClientTag.objects.filter(msp=msp).select_related("tag").order_by("pk").first()
+        return client, (link.tag.name if link else "")
+
+
+def run():
+    from bench.scale import seed_scale
+
+    small = seed_scale(clients=1_000, contacts=20_000, assets=10_000, tickets=20_000, noise=False)
+    queries_1k, _, status = _measure(_signed_in(small), "/clients/")
+    assert status == 200, status
+
+    msp = seed_scale(clients=10_000, contacts=200_000, assets=100_000, tickets=200_000, sites=12_000)
+    web = _signed_in(msp)
+    client, tag = _busy_client_and_tag(msp)
+
+    queries, ms, status = _measure(web, "/clients/")
+    assert status == 200, status
+    tag_queries, tag_ms, _ = _measure(web, f"/clients/?tag={tag}")
+    search_queries, search_ms, _ = _measure(web, "/clients/?q=ent")
+    contact_queries, contact_ms, _ = _measure(web, "/contacts/")
+    grouped_queries, grouped_ms, _ = _measure(web, "/contacts/?view=grouped")
+    detail_queries, detail_ms, status = _measure(web, f"/clients/{client.pk}/")
+    assert status == 200, status
+
+    seeded = {"seed_seconds": round(msp.seed_seconds, 1)}
+    yield result("clients_list_queries", queries, "queries", "<= 15") | seeded
+    yield result("clients_list_queries_1k", queries_1k, "queries", f"== clients_list_queries ({queries})")
+    yield result("clients_list_ms_p50", ms, "ms", 80) | {"tag_filter_ms_p50": round(tag_ms, 1),
+                                                          "tag_filter_queries": tag_queries}
+    yield result("clients_search_ms_p50", search_ms, "ms", 80) | {"queries": search_queries}
+    yield result("contacts_list_queries", contact_queries, "queries", "<= 15") | {"grouped_queries": grouped_queries}
+    yield result("contacts_list_ms_p50", contact_ms, "ms", None) | {"grouped_ms_p50": round(grouped_ms, 1)}
+    yield result("client_detail_queries", detail_queries, "queries", "<= 15")
+    yield result("client_detail_ms_p50", detail_ms, "ms", 60)
