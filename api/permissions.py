@@ -9,7 +9,8 @@ from accounts.permissions import Op, user_can
 class OpPermission(BasePermission):
     """Views say which Op each action needs:
 
-    - `action_ops = {"archive": Op.CLIENT_ARCHIVE, ...}` for named actions,
+    - `action_ops = {"archive": Op.CLIENT_ARCHIVE, ("tenants", "POST"): Op.M365_CONNECT}`
+      for named actions (optionally per HTTP method),
     - else `read_op` (default Op.VIEW) for safe methods and `write_op` otherwise.
     A request without an MSP scope is refused outright.
     """
@@ -17,6 +18,8 @@ class OpPermission(BasePermission):
     def required_op(self, request, view) -> Op:
         ops = getattr(view, "action_ops", {})
         action = getattr(view, "action", None)
+        if (action, request.method) in ops:
+            return ops[(action, request.method)]
         if action in ops:
             return ops[action]
         if request.method in SAFE_METHODS:

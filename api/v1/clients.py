@@ -22,14 +22,7 @@ from opsmerge.db import count_subquery
 
 from ..fields import MspRelatedField, RelatedNamesField
 from ..views import MspViewSet
-
-
-class M365TenantSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = M365Tenant
-        fields = ["id", "client", "tenant_id", "display_name", "default_domain", "consent_state", "health_message",
-                  "connected_at", "last_sync_at", "sync_users", "sync_devices", "sync_intune", "created_at"]
-        read_only_fields = fields
+from .m365 import M365TenantSerializer, TenantAssociateSerializer, tenant_associate
 
 
 class PrimaryContactSerializer(serializers.ModelSerializer):
@@ -142,7 +135,8 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     filterset_class = ClientFilterSet
     ordering_fields = ["name", "status", "created_at", "last_activity_at", "asset_count", "open_ticket_count"]
     ordering = ["name"]
-    action_ops = {"archive": Op.CLIENT_ARCHIVE, "restore": Op.CLIENT_ARCHIVE, "destroy": Op.CLIENT_DELETE}
+    action_ops = {"archive": Op.CLIENT_ARCHIVE, "restore": Op.CLIENT_ARCHIVE, "destroy": Op.CLIENT_DELETE,
+                  ("tenants", "POST"): Op.M365_CONNECT}
 
     def get_queryset(self):
         return clients_for_api(msp=self.msp)
@@ -166,6 +160,26 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
         client = self.get_object()
         client_restore(msp=self.msp, client=client, actor=self.actor)
         return self._fresh(client)
+
+    @extend_schema(methods=["GET"], responses=M365TenantSerializer(many=True), filters=False,
+                   summary="The client's Microsoft 365 tenants")
+    @extend_schema(methods=["POST"], request=TenantAssociateSerializer, responses={201: M365TenantSerializer},
+                   summary="Associate a Microsoft 365 tenant with this client",
+                   description="A tenant imported from Microsoft 365 and waiting for a client is attached; any "
+                               "other tenant is connected, which first proves with Microsoft that OpsMerge is "
+                               "consented there. A tenant belongs to one client of the MSP.")
+    @action(detail=True, methods=["get", "post"])
+    def tenants(self, request, pk=None):
+        client = self.get_object()
+        if request.method == "GET":
+            tenants = M365Tenant.objects.filter(msp=self.msp, client=client).order_by("display_name", "pk")
+            page = self.paginate_queryset(tenants)
+            return self.get_paginated_response(M365TenantSerializer(page, many=True).data)
+        body = TenantAssociateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        tenant = tenant_associate(msp=self.msp, client=client, tenant_id=body.validated_data["tenant_id"],
+                                  actor=self.actor)
+        return Response(M365TenantSerializer(tenant).data, status=201)
 
     @extend_schema(
         parameters=[OpenApiParameter("typed_name", str, required=True,

@@ -8,11 +8,12 @@ route enumerator in opsmerge/tests/test_isolation.py can fill it with MSP B's id
 
 def extra_world_objects(*, label, msp, user, objects) -> dict:
     from api.tests.factories import ApiKeyFactory
-    from integrations.m365.tests.factories import M365TenantFactory
+    from integrations.m365.tests.factories import M365TenantFactory, SyncRunFactory
 
     extra = {}
     extra["api_key"] = ApiKeyFactory(msp=msp, name=f"{label} API key")
     extra["m365_tenant"] = M365TenantFactory(msp=msp, client=objects["client"], display_name=f"{label} Tenant")
+    extra["sync_run"] = SyncRunFactory(msp=msp, tenant=extra["m365_tenant"])
     extra["import_job"] = _import_job(label=label, msp=msp, user=user)
     extra["attachment"] = _ticket_attachment(label=label, msp=msp, ticket=objects["ticket"])
     extra["document"] = _client_document(label=label, msp=msp, client=objects["client"])
