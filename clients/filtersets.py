@@ -1,5 +1,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import User
 from opsmerge.filtersets import MspFilterSet, msp_queryset
@@ -40,6 +42,7 @@ class ClientFilterSet(MspFilterSet):
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=value) if value else queryset
 
+    @extend_schema_field(OpenApiTypes.STR)  # each value is a tag name (API schema)
     def filter_tag(self, queryset, name, value):
         for tag in value:  # every chosen tag must be present
             queryset = queryset.filter(Exists(ClientTag.objects.filter(client=OuterRef("pk"), tag=tag)))

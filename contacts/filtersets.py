@@ -1,5 +1,7 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from clients.models import Client, Tag
 from opsmerge.filtersets import MspFilterSet, msp_queryset
@@ -40,6 +42,7 @@ class ContactFilterSet(MspFilterSet):
     def filter_role(self, queryset, name, value):
         return queryset.filter(**{ROLE_FIELDS[value]: True}) if value else queryset
 
+    @extend_schema_field(OpenApiTypes.STR)  # each value is a tag name (API schema)
     def filter_tag(self, queryset, name, value):
         for tag in value:
             queryset = queryset.filter(Exists(ContactTag.objects.filter(contact=OuterRef("pk"), tag=tag)))
