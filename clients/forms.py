@@ -243,11 +243,6 @@ class ArchiveReasonForm(MspForm):
                              help_text="Kept in the audit log and shown on the archived client.")
 
 
-class ExportForm(MspForm):
-    fmt = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (.xlsx)")], label="Format",
-                            widget=forms.RadioSelect, initial="csv")
-
-
 # ---------------------------------------------------------------- documents
 
 

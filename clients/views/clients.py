@@ -14,6 +14,7 @@ from billing.models import Contract, Invoice
 from opsmerge.db import count_subquery
 from opsmerge.models import AuditEvent
 from opsmerge.tenancy import msp_get_or_404
+from opsmerge.views.bulk_actions import export_action, selected_ids
 from opsmerge.views.generic import (
     BulkAction,
     BulkActionView,
@@ -32,7 +33,6 @@ from ..forms import (
     ClientOnboardForm,
     ContractTemplateForm,
     DocumentUploadForm,
-    ExportForm,
     TagNamesForm,
 )
 from ..models import ClientDocument, CustomField, Tag
@@ -87,28 +87,24 @@ def apply_custom_field_filters(queryset, filters: list[dict]):
 # ---------------------------------------------------------------- bulk actions
 
 
-def _ids(queryset) -> list[int]:
-    return list(queryset.order_by().values_list("pk", flat=True))
-
-
 def _tag_add(*, request, queryset, data):
     from ..bulk import clients_tag_add
 
-    n = clients_tag_add(msp=request.msp, client_ids=_ids(queryset), names=data["tags"], actor=request.user)
+    n = clients_tag_add(msp=request.msp, client_ids=selected_ids(queryset), names=data["tags"], actor=request.user)
     return f"Added {', '.join(data['tags'])} to {n} client{'s' if n != 1 else ''}."
 
 
 def _tag_remove(*, request, queryset, data):
     from ..bulk import clients_tag_remove
 
-    n = clients_tag_remove(msp=request.msp, client_ids=_ids(queryset), names=data["tags"], actor=request.user)
+    n = clients_tag_remove(msp=request.msp, client_ids=selected_ids(queryset), names=data["tags"], actor=request.user)
     return f"Removed {', '.join(data['tags'])} from {n} client{'s' if n != 1 else ''}."
 
 
 def _contract_template(*, request, queryset, data):
     from ..bulk import clients_change_contract_template
 
-    n = clients_change_contract_template(msp=request.msp, client_ids=_ids(queryset), template=data["template"],
+    n = clients_change_contract_template(msp=request.msp, client_ids=selected_ids(queryset), template=data["template"],
                                          actor=request.user)
     return f"{n} client{'s' if n != 1 else ''} now on contract template {data['template']}."
 
@@ -116,14 +112,8 @@ def _contract_template(*, request, queryset, data):
 def _archive(*, request, queryset, data):
     from ..lifecycle import clients_archive
 
-    n = clients_archive(msp=request.msp, client_ids=_ids(queryset), actor=request.user, reason=data["reason"])
+    n = clients_archive(msp=request.msp, client_ids=selected_ids(queryset), actor=request.user, reason=data["reason"])
     return f"Archived {n} client{'s' if n != 1 else ''}."
-
-
-def _export(*, request, queryset, data):
-    from integrations.imports.exporting import export_response
-
-    return export_response(msp=request.msp, kind="clients", queryset=queryset.order_by("name", "pk"), fmt=data["fmt"])
 
 
 CLIENT_BULK_ACTIONS = [
@@ -131,7 +121,7 @@ CLIENT_BULK_ACTIONS = [
     BulkAction("tag_remove", "Remove tags", Op.BULK_EDIT, _tag_remove, TagNamesForm),
     BulkAction("contract_template", "Change contract template", Op.BULK_EDIT, _contract_template,
                ContractTemplateForm),
-    BulkAction("export", "Export", Op.EXPORT, _export, ExportForm, confirm="Export {count} {noun}?"),
+    export_action("clients", "name"),
     BulkAction("archive", "Archive", Op.CLIENT_ARCHIVE, _archive, ArchiveReasonForm, danger=True,
                confirm="Archive {count} {noun}?"),
 ]

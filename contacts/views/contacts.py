@@ -11,12 +11,13 @@ from django.urls import reverse
 
 from accounts.permissions import Op
 from assets.models import Asset
-from clients.forms import ExportForm, TagNamesForm
+from clients.forms import TagNamesForm
 from clients.models import Client, CustomField, Tag
 from clients.views.clients import apply_custom_field_filters, custom_field_filters
 from opsmerge.db import count_subquery
 from opsmerge.models import AuditEvent
 from opsmerge.tenancy import msp_get_or_404
+from opsmerge.views.bulk_actions import export_action, selected_ids
 from opsmerge.views.generic import (
     BulkAction,
     BulkActionView,
@@ -48,29 +49,18 @@ def contact_rows(msp):
     )
 
 
-def _ids(queryset) -> list[int]:
-    return list(queryset.order_by().values_list("pk", flat=True))
-
-
 def _tag_add(*, request, queryset, data):
     from ..bulk import contacts_tag_add
 
-    n = contacts_tag_add(msp=request.msp, contact_ids=_ids(queryset), names=data["tags"], actor=request.user)
+    n = contacts_tag_add(msp=request.msp, contact_ids=selected_ids(queryset), names=data["tags"], actor=request.user)
     return f"Added {', '.join(data['tags'])} to {n} contact{'s' if n != 1 else ''}."
 
 
 def _mark_inactive(*, request, queryset, data):
     from ..bulk import contacts_mark_inactive
 
-    n = contacts_mark_inactive(msp=request.msp, contact_ids=_ids(queryset), actor=request.user)
+    n = contacts_mark_inactive(msp=request.msp, contact_ids=selected_ids(queryset), actor=request.user)
     return f"Marked {n} contact{'s' if n != 1 else ''} inactive."
-
-
-def _export(*, request, queryset, data):
-    from integrations.imports.exporting import export_response
-
-    return export_response(msp=request.msp, kind="contacts", queryset=queryset.order_by("last_name", "first_name", "pk"),
-                           fmt=data["fmt"])
 
 
 class ContactListView(ObjectListView):
@@ -90,7 +80,7 @@ class ContactListView(ObjectListView):
         BulkAction("tag_add", "Add tags", Op.BULK_EDIT, _tag_add, TagNamesForm),
         BulkAction("mark_inactive", "Mark inactive", Op.CONTACT_EDIT, _mark_inactive, danger=True,
                    confirm="Mark {count} {noun} inactive? They lose portal access immediately."),
-        BulkAction("export", "Export", Op.EXPORT, _export, ExportForm, confirm="Export {count} {noun}?"),
+        export_action("contacts", "last_name", "first_name"),
     ]
 
     def get_queryset(self):
