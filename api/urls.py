@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from .v1.assets import AssetViewSet
 from .v1.clients import ClientViewSet
 from .v1.contacts import ContactViewSet
+from .v1.imports import ImportJobViewSet
 from .v1.m365 import M365TenantViewSet, SyncRunViewSet
 from .v1.sites import SiteViewSet
 from .v1.tickets import TicketViewSet
@@ -25,6 +26,7 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("sites", SiteViewSet, basename="site")
 router.register("assets", AssetViewSet, basename="asset")
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("import-jobs", ImportJobViewSet, basename="import-job")
 router.register("m365-tenants", M365TenantViewSet, basename="m365-tenant")
 router.register("m365-sync-runs", SyncRunViewSet, basename="sync-run")
 

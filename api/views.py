@@ -36,6 +36,11 @@ class MspViewSet(viewsets.GenericViewSet):
         user = self.request.user
         return user if isinstance(user, User) else None
 
+    def perform_content_negotiation(self, request, force=False):
+        # The API speaks JSON (file downloads return their own response): an Accept
+        # header we cannot honour gets JSON rather than a 406.
+        return super().perform_content_negotiation(request, force=True)
+
     def lookup_pk(self) -> int:
         raw = str(self.kwargs.get("pk", ""))
         if not raw.isascii() or not raw.isdigit() or int(raw) >= 2**63:
