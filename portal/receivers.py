@@ -1,10 +1,14 @@
 """Contacts tell the portal when a contact gains or loses portal access
 (contacts.signals.portal_access_changed, sent after commit)."""
 
+import logging
+
 from django.dispatch import receiver
 
 from contacts.signals import portal_access_changed
 from opsmerge.tenancy import msp_scope
+
+log = logging.getLogger("opsmerge.portal")
 
 
 @receiver(portal_access_changed, dispatch_uid="portal.on_portal_access_changed")
@@ -14,7 +18,11 @@ def on_portal_access_changed(sender, *, msp, contact, granted: bool, actor=None,
 
     if granted:
         actor_id = actor.pk if getattr(actor, "_meta", None) and actor._meta.label == "accounts.User" else None
-        invite_send.delay(msp.pk, contact.pk, actor_id)
+        try:
+            invite_send.delay(msp.pk, contact.pk, actor_id)
+        except Exception:  # the contact is saved; a broker outage must not turn that into a 500
+            log.exception("portal invite for contact %s could not be queued; re-send it from the contact page",
+                          contact.pk)
     else:
         with msp_scope(msp):
             portal_access_revoke(msp=msp, contact=contact, actor=actor)
