@@ -105,7 +105,9 @@ def export_rows(*, msp, kind: str, queryset) -> Iterator[list[str]]:
         yield [neutralise(str(v)) for v in row]
 
 
-class _Echo:
+class Echo:
+    """A file-like that returns what csv.writer writes (for streamed responses)."""
+
     def write(self, value):
         return value
 
@@ -113,7 +115,7 @@ class _Echo:
 def _csv_stream(msp, kind, queryset) -> Iterator[str]:
     # Runs after the tenancy middleware returned: open the scope here.
     with msp_scope(msp):
-        writer = csv.writer(_Echo())
+        writer = csv.writer(Echo())
         yield "\ufeff"  # BOM: Excel then reads UTF-8 correctly
         for row in export_rows(msp=msp, kind=kind, queryset=queryset):
             yield writer.writerow(row)

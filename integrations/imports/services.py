@@ -18,7 +18,7 @@ from opsmerge.audit import audit_record
 
 from .columns import KINDS, auto_mapping, columns_for, header_key, missing_required
 from .engine import remembered_mapping
-from .exporting import neutralise
+from .exporting import Echo, neutralise
 from .models import ColumnMapping, ImportJob
 from .reading import ReadError, inspect
 
@@ -182,18 +182,13 @@ def import_job_resume(*, msp, job: ImportJob, actor) -> ImportJob:
     return job
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def failed_rows_csv(*, msp, job: ImportJob) -> Iterator[str]:
     """The rows that were not applied, as the user uploaded them, plus an "error"
     column: fix them and upload this file again. Opens its own scope (streamed)."""
     from opsmerge.tenancy import msp_scope
 
     with msp_scope(msp):
-        writer = csv.writer(_Echo())
+        writer = csv.writer(Echo())
         yield "\ufeff"
         yield writer.writerow([*job.headers, "error"])
         width = len(job.headers)
