@@ -195,7 +195,7 @@ def client_merge_start(*, msp, target: Client, sources: list[Client], actor, cho
     merge = ClientMerge.objects.create(
         msp=msp, target=target, target_name=target.name, source_ids=[s.pk for s in sources],
         source_names=[s.name for s in sources], choices={**clean, "reason": reason},
-        preview=dict(preview.counts), created_by=actor,
+        preview=dict(preview.counts), created_by=actor if getattr(actor, "pk", None) else None,
     )
     from .tasks import client_merge_run
 
