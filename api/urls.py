@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from .v1.assets import AssetViewSet
-from .v1.clients import ClientViewSet
+from .v1.clients import ClientMergeViewSet, ClientViewSet
 from .v1.contacts import ContactViewSet
 from .v1.imports import ImportJobViewSet
 from .v1.m365 import M365TenantViewSet, SyncRunViewSet
@@ -22,6 +22,7 @@ class Router(DefaultRouter):
 
 router = Router(trailing_slash=True)
 router.register("clients", ClientViewSet, basename="client")
+router.register("client-merges", ClientMergeViewSet, basename="client-merge")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("sites", SiteViewSet, basename="site")
 router.register("assets", AssetViewSet, basename="asset")

@@ -175,3 +175,18 @@ def test_delete_follows_the_lifecycle_rules(make_api, super_user, user, msp):
 
 def api_get_status(api, url):
     return api.get(url).status_code
+
+
+def test_merge_action_queues_a_merge(make_api, user, msp):
+    target, dup = ClientFactory(msp=msp, name="Contoso"), ClientFactory(msp=msp, name="Contoso Ltd")
+    api = make_api(user, role=Role.ADMIN)
+    response = api.post(f"/api/v1/clients/{target.pk}/merge/", {"sources": [dup.pk], "reason": "dup"}, format="json")
+    assert response.status_code == 202, response.json()
+    assert response.json()["status"] == "queued" and response.json()["source_ids"] == [dup.pk]
+    assert api.get(f"/api/v1/client-merges/{response.json()['id']}/").json()["status"] == "queued"
+    self_merge = api.post(f"/api/v1/clients/{target.pk}/merge/", {"sources": [target.pk]}, format="json")
+    assert self_merge.status_code == 400 and self_merge.json()["errors"][0]["attr"] == "target"
+    unknown = api.post(f"/api/v1/clients/{target.pk}/merge/", {"sources": [999999]}, format="json")
+    assert unknown.status_code == 400 and unknown.json()["errors"][0]["attr"] == "sources"
+    tech = make_api(user, role=Role.TECHNICIAN)
+    assert tech.post(f"/api/v1/clients/{target.pk}/merge/", {"sources": [dup.pk]}, format="json").status_code == 403

@@ -26,6 +26,7 @@ from .conftest import issue_key
 # (conftest.build_world / opsmerge/testing/world.py).
 PK_BY_BASENAME = {
     "client": "client",
+    "client-merge": "client_merge",
     "contact": "contact",
     "site": "site",
     "asset": "asset",
@@ -51,7 +52,8 @@ LIST_ROUTES = [r for r in api_routes() if not r.kwargs]
 
 
 def world_kwargs(route, world) -> dict:
-    basename = route.name.split(":", 1)[1].rsplit("-", 1)[0]
+    name = route.name.split(":", 1)[1]
+    basename = max((b for b in PK_BY_BASENAME if name.startswith(f"{b}-")), key=len, default=None)
     kwargs = {}
     for kwarg in route.kwargs:
         key = PK_BY_BASENAME.get(basename) if kwarg == "pk" else kwarg.removesuffix("_pk")

@@ -13,7 +13,8 @@ from accounts.models import TechGroup, User
 from accounts.permissions import Op
 from clients.filtersets import ClientFilterSet
 from clients.lifecycle import client_archive, client_delete_permanently, client_restore
-from clients.models import Client
+from clients.merge import client_merge_start
+from clients.models import Client, ClientMerge
 from clients.selectors import client_list
 from clients.services import client_create, client_update
 from contacts.models import Contact
@@ -125,6 +126,25 @@ class DeleteResultSerializer(serializers.Serializer):
     deleted = serializers.DictField(child=serializers.IntegerField(), help_text="Records deleted, by kind.")
 
 
+class MergeRequestSerializer(serializers.Serializer):
+    sources = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                    min_length=1, max_length=50,
+                                    help_text="Ids of the duplicate clients merged into this one (then archived).")
+    primary_contact = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+                                               help_text="The contact that stays primary; default: the target's.")
+    fields = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                   help_text="Field name → id of the client whose value wins.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class ClientMergeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClientMerge
+        fields = ["id", "target", "target_name", "source_ids", "source_names", "status", "preview", "moved", "error",
+                  "created_at", "finished_at"]
+        read_only_fields = fields
+
+
 class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
                     mixins.UpdateModelMixin):
     """Customers (clients) of the MSP. Archived clients are listed only when asked
@@ -136,6 +156,7 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     ordering_fields = ["name", "status", "created_at", "last_activity_at", "asset_count", "open_ticket_count"]
     ordering = ["name"]
     action_ops = {"archive": Op.CLIENT_ARCHIVE, "restore": Op.CLIENT_ARCHIVE, "destroy": Op.CLIENT_DELETE,
+                  "merge": Op.CLIENT_MERGE,
                   ("tenants", "POST"): Op.M365_CONNECT}
 
     def get_queryset(self):
@@ -160,6 +181,24 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
         client = self.get_object()
         client_restore(msp=self.msp, client=client, actor=self.actor)
         return self._fresh(client)
+
+    @extend_schema(request=MergeRequestSerializer, responses={202: ClientMergeSerializer},
+                   summary="Merge duplicate clients into this one (a job: poll /api/v1/client-merges/{id}/)")
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        target = self.get_object()
+        body = MergeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        wanted = list(dict.fromkeys(data["sources"]))
+        sources = list(Client.objects.filter(msp=self.msp, pk__in=wanted))
+        if len(sources) != len(wanted):
+            raise serializers.ValidationError({"sources": ["Unknown client."]})
+        merge = client_merge_start(msp=self.msp, target=target, sources=sources, actor=self.actor,
+                                   choices={"fields": data.get("fields") or {},
+                                            "primary_contact": data.get("primary_contact")},
+                                   reason=data.get("reason", ""))
+        return Response(ClientMergeSerializer(merge).data, status=202)
 
     @extend_schema(methods=["GET"], responses=M365TenantSerializer(many=True), filters=False,
                    summary="The client's Microsoft 365 tenants")
@@ -206,3 +245,16 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     def perform_update(self, serializer):
         serializer.save()
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+
+class ClientMergeViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Client merges: poll `status` (queued, running, done, failed, undone)."""
+
+    queryset = ClientMerge._base_manager.none()  # for the schema generator only
+    serializer_class = ClientMergeSerializer
+    read_op = Op.CLIENT_MERGE
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return ClientMerge.objects.filter(msp=self.msp)
