@@ -182,7 +182,7 @@ class ObjectListView(MspView):
 def friendly_empty_choices(form) -> None:
     """Filter selects say "Any" rather than Django's "---------"."""
     for form_field in form.fields.values():
-        if isinstance(form_field, forms.ModelChoiceField):
+        if hasattr(form_field, "empty_label"):  # model choices and django-filter's ChoiceField
             form_field.empty_label = "Any"
         elif isinstance(form_field, forms.ChoiceField) and not isinstance(form_field, forms.MultipleChoiceField):
             choices = list(form_field.choices)
