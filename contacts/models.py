@@ -113,6 +113,9 @@ class Contact(MspOwnedModel):
         ]
         indexes = [
             models.Index(fields=["msp", "client", "last_name"], name="contact_msp_client_name"),
+            # The contacts list's default order, live contacts only (web list, API, exports).
+            models.Index(fields=["msp", "last_name", "first_name", "organisation_name", "id"],
+                         condition=models.Q(deleted_at__isnull=True), name="contact_msp_alive_sort"),
             models.Index("msp", Lower("email"), name="contact_msp_email_ci"),
             # Portal sign-in finds an address's portal users across MSPs (portal/services.py).
             models.Index(Lower("email"), condition=models.Q(is_portal_user=True, deleted_at__isnull=True),
