@@ -36,8 +36,9 @@ class ClientFilterSet(MspFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        domains = ClientDomain.objects.filter(client=OuterRef("pk"), domain__icontains=value)
-        return queryset.filter(Q(name__icontains=value) | Exists(domains))
+        # Uncorrelated: one trigram-indexed pass over the domains, then a hashed lookup.
+        domains = ClientDomain.objects.filter(domain__icontains=value).values("client_id")
+        return queryset.filter(Q(name__icontains=value) | Q(pk__in=domains))
 
     def filter_status(self, queryset, name, value):
         return queryset.filter(status__in=value) if value else queryset

@@ -238,6 +238,15 @@ def test_screenshots_of_every_main_page(signed_in_page):
     ContactFactory(msp=msp, client=None, first_name="Victor", last_name="Vendor", email="victor@vendor.example")
     with unscoped("test setup"):
         first = Client.objects.get(msp=msp, name=names[0])
+    from clients.services import client_update
+    from contacts.services import contact_make_primary
+    from opsmerge.tenancy import msp_scope
+
+    with msp_scope(msp):  # some real activity, recorded by the services
+        client_update(msp=msp, client=first, actor=page.user, industry="Legal services", phone_country_code="44",
+                      phone_number="2079460000", notes="Key holder: reception.")
+        contact_make_primary(msp=msp, contact=Contact.objects.get(msp=msp, client=first, first_name="Ben"),
+                             actor=page.user)
 
     pages = {
         "clients-list": "/clients/",

@@ -4,7 +4,7 @@ organisation forms (seed 002), role flags, inactive, bulk actions."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,6 +25,7 @@ from opsmerge.views.generic import (
     ObjectDetailView,
     ObjectEditView,
     ObjectListView,
+    compact_model_choices,
     friendly_empty_choices,
 )
 from tickets.models import Ticket
@@ -100,18 +101,28 @@ class ContactListView(ObjectListView):
         return super().get(request, *args, **kwargs)
 
     def grouped(self):
-        """Collapsible groups, one per client, plus "No client assigned" last. Pages
-        over groups; each group shows its first CONTACTS_PER_GROUP contacts."""
+        """Collapsible groups, one per client (by name), then "No client assigned"
+        (seed 003). Pages over clients that have a matching contact; each group shows
+        its first CONTACTS_PER_GROUP contacts. Constant queries."""
         queryset, filterset = self.filtered_queryset(self.request.GET)
         friendly_empty_choices(filterset.form)
-        groups_qs = (queryset.order_by().values("client_id", "client__name", "client__status")
-                     .annotate(n=Count("id")).order_by(F("client__name").asc(nulls_last=True), "client_id"))
-        page = Paginator(groups_qs, GROUPS_PER_PAGE).get_page(self.request.GET.get("page"))
-        groups = list(page.object_list)
+        chips = compact_model_choices(filterset.form)
+        matching = queryset.order_by()
+        clients = (Client.objects.filter(msp=self.msp).filter(Exists(matching.filter(client=OuterRef("pk"))))
+                   .order_by("name", "pk").values("pk", "name", "status"))
+        page = Paginator(clients, GROUPS_PER_PAGE).get_page(self.request.GET.get("page"))
+        groups = [{"client_id": c["pk"], "client__name": c["name"], "client__status": c["status"]}
+                  for c in page.object_list]
+        unassigned = matching.filter(client__isnull=True).count()
+        if unassigned and not page.has_next():
+            groups.append({"client_id": None, "client__name": None, "client__status": ""})
+        else:
+            unassigned = 0
         ids = [g["client_id"] for g in groups if g["client_id"] is not None]
-        condition = Q(client_id__in=ids)
-        if any(g["client_id"] is None for g in groups):
-            condition |= Q(client__isnull=True)
+        counts = dict(Contact.objects.filter(pk__in=matching.filter(client_id__in=ids).values("pk"))
+                      .order_by().values_list("client_id").annotate(n=Count("id")))
+        counts[None] = unassigned
+        condition = Q(client_id__in=ids) | (Q(client__isnull=True) if unassigned else Q(pk__in=[]))
         rows = (queryset.filter(condition)
                 .annotate(rank=Window(RowNumber(), partition_by=[F("client_id")],
                                       order_by=[F("is_primary").desc(), F("last_name").asc(), F("first_name").asc(),
@@ -121,11 +132,12 @@ class ContactListView(ObjectListView):
         for contact in rows:
             by_client.setdefault(contact.client_id, []).append(contact)
         for group in groups:
+            group["n"] = counts.get(group["client_id"], 0)
             group["contacts"] = sorted(by_client.get(group["client_id"], []), key=lambda c: c.rank)
         return render(self.request, "contacts/contact_groups.html", {
             "view": self, "groups": groups, "page_obj": page, "total_groups": page.paginator.count,
             "filter_form": filterset.form, "is_filtered": self.is_filtered(filterset), "cf_filters": self.cf_filters,
-            "per_group": CONTACTS_PER_GROUP,
+            "per_group": CONTACTS_PER_GROUP, "filter_chips": chips,
         })
 
     def get_context_data(self, **kwargs):

@@ -151,8 +151,10 @@ class ObjectListView(MspView):
 
     def get_context_data(self, **kwargs) -> dict[str, Any]:
         queryset, filterset = self.filtered_queryset(self.request.GET)
+        chips = []
         if filterset is not None:
             friendly_empty_choices(filterset.form)
+            chips = compact_model_choices(filterset.form)
         sort = self.sort_key()
         page = self.paginate(self.apply_sort(queryset, sort))
         filter_params = self.request.GET.copy()
@@ -165,6 +167,7 @@ class ObjectListView(MspView):
             "total": page.paginator.count,
             "filterset": filterset,
             "filter_form": filterset.form if filterset is not None else None,
+            "filter_chips": chips,
             "is_filtered": self.is_filtered(filterset),
             "filter_query": filter_params.urlencode(),
             "default_sort": self.default_sort,
@@ -177,6 +180,32 @@ class ObjectListView(MspView):
 
     def get(self, request, *args, **kwargs):
         return render(request, self.template_name, self.get_context_data())
+
+
+COMPACT_CHOICES_OVER = 200
+
+
+def compact_model_choices(form, *, limit: int = COMPACT_CHOICES_OVER) -> list[dict]:
+    """Model choice filters over more than `limit` rows (10,000 clients, 200,000
+    contacts) are not rendered as <select>s: they become hidden inputs, set by links
+    ("see all contacts of this client"), and show as removable chips. Returns the
+    chips: [{"label", "value", "name"}]."""
+    chips = []
+    for name, form_field in form.fields.items():
+        if not isinstance(form_field, forms.ModelChoiceField) or isinstance(form_field, forms.ModelMultipleChoiceField):
+            continue
+        if form_field.queryset.order_by()[:limit + 1].count() <= limit:
+            continue
+        form_field.widget = forms.HiddenInput()
+        value = form.data.get(name) if form.is_bound else None
+        selected = form_field.queryset.filter(pk=value).first() if value and str(value).isdigit() else None
+        if selected is not None:
+            remaining = form.data.copy()
+            for key in (name, "page"):
+                remaining.pop(key, None)
+            chips.append({"name": name, "label": f"{form_field.label or name.title()}: {selected}",
+                          "remove_url": f"?{remaining.urlencode()}"})
+    return chips
 
 
 def friendly_empty_choices(form) -> None:
