@@ -234,5 +234,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "tickets.models.Ticket.Priority"},
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "tickets.models.Ticket.Priority",
+        "ContactKindEnum": "contacts.models.Contact.Kind",
+        "AssetKindEnum": "assets.models.Asset.Kind",
+        "ImportKindEnum": "integrations.imports.columns.KIND_CHOICES",
+    },
 }
