@@ -36,7 +36,6 @@ from .mapping import (
     MANAGED_SELECT,
     REMOVAL_REASONS,
     USER_SELECT,
-    ZERO_GUID,
     clip,
     device_fields,
     device_kind,
@@ -71,6 +70,8 @@ class TenantSync:
         self.phase = ""
         self.phase_base = 0
         self.expected = _expected_totals(msp, tenant)
+        self._upn_map: dict[str, int] | None = None
+        self._intune_rows: tuple[dict, dict] | None = None
 
     # -- progress --------------------------------------------------------------
     def _progress(self, seen: int = 0) -> None:
@@ -176,7 +177,8 @@ class TenantSync:
         counts["seen"] += len(live)
         fields = ("id", *CONTACT_LINK, *CONTACT_OWNED)
         existing = {row["m365_object_id"]: row for row in Contact.objects.filter(
-            msp=self.msp, m365_tenant=self.tenant, m365_object_id__in=[o["id"] for o in live]).values(*fields)}
+            msp=self.msp, m365_tenant=self.tenant, m365_object_id__in=[o["id"] for o in live])
+            .exclude(m365_object_id="").values(*fields)}  # the exclude lets PostgreSQL use the partial unique index
         candidates = set()
         for obj in live:
             if obj["id"] not in existing:
@@ -263,7 +265,8 @@ class TenantSync:
         counts["seen"] += len(live)
         fields = ("id", *ASSET_LINK, *ASSET_OWNED)
         existing = {row["m365_object_id"]: row for row in Asset.objects.filter(
-            msp=self.msp, m365_tenant=self.tenant, m365_object_id__in=[o["id"] for o in live]).values(*fields)}
+            msp=self.msp, m365_tenant=self.tenant, m365_object_id__in=[o["id"] for o in live])
+            .exclude(m365_object_id="").values(*fields)}
         device_ids = [o["deviceId"] for o in live if o["id"] not in existing and o.get("deviceId")]
         unlinked = {}
         if device_ids:
@@ -327,7 +330,7 @@ class TenantSync:
             self.counts["assets"]["deactivated"] += deactivate_unseen(
                 Asset, msp=self.msp, tenant=self.tenant, seen=seen, id_field="intune_id", reason="not_in_intune",
                 now=self.now, at_field="removed_at", reason_field="removed_reason",
-                extra_where="AND m365_object_id = ''")
+                only_unlinked=True)
 
     @transaction.atomic
     def apply_managed(self, objs: list[dict]) -> None:
@@ -335,17 +338,12 @@ class TenantSync:
         if not objs:
             return
         counts["intune_seen"] += len(objs)
-        fields = ("id", "m365_object_id", "m365_device_id", "removed_at", "removed_reason", "is_active",
-                  *INTUNE_OWNED)
-        base = Asset.objects.filter(msp=self.msp)
-        by_intune = {r["intune_id"]: r for r in base.filter(
-            m365_tenant=self.tenant, intune_id__in=[o["id"] for o in objs]).values(*fields)}
-        aad_ids = [o["azureADDeviceId"] for o in objs if o.get("azureADDeviceId") not in (None, "", ZERO_GUID)]
-        by_device = {r["m365_device_id"]: r for r in base.filter(
-            m365_tenant=self.tenant, m365_device_id__in=aad_ids).values(*fields)} if aad_ids else {}
-        serials = [o["serialNumber"] for o in objs if o.get("serialNumber")]
-        by_serial = {r["serial_number"]: r for r in base.filter(
-            client=self.client, intune_id="", serial_number__in=serials).values(*fields)} if serials else {}
+        by_intune, by_device = self._intune_index()
+        unmatched = [o["serialNumber"] for o in objs if o.get("serialNumber") and o["id"] not in by_intune
+                     and by_device.get(o.get("azureADDeviceId") or "\0") is None]
+        by_serial = {r["serial_number"]: r for r in Asset.objects.filter(
+            msp=self.msp, client=self.client, intune_id="", m365_object_id="", serial_number__in=unmatched
+        ).values(*self.INTUNE_FIELDS)} if unmatched else {}
         owners = self._owners({(o.get("userPrincipalName") or "").lower() for o in objs} - {""})
         creates, updates = [], []
         for obj in objs:
@@ -372,16 +370,38 @@ class TenantSync:
                 updates.append(current)
                 counts["enriched"] += 1
         Asset.objects.bulk_create(creates, batch_size=1000)
+        for asset in creates:
+            by_intune[asset.intune_id] = {f: getattr(asset, f) for f in self.INTUNE_FIELDS}
         bulk_update_values(Asset, msp=self.msp, rows=updates,
                            fields=(*INTUNE_OWNED, "is_active", "removed_at", "removed_reason"))
 
+    INTUNE_FIELDS = ("id", "m365_object_id", "m365_device_id", "removed_at", "removed_reason", "is_active",
+                     *INTUNE_OWNED)
+
+    def _intune_index(self) -> tuple[dict, dict]:
+        """The tenant's assets by Intune id and by Entra deviceId, loaded once per run:
+        managedDevices has no delta, so every run re-reads it and most pages change
+        nothing; one query beats one lookup per page. Rows are updated in place."""
+        if self._intune_rows is None:
+            by_intune, by_device = {}, {}
+            for row in Asset.objects.filter(msp=self.msp, m365_tenant=self.tenant).values(*self.INTUNE_FIELDS):
+                if row["intune_id"]:
+                    by_intune[row["intune_id"]] = row
+                if row["m365_device_id"]:
+                    by_device[row["m365_device_id"]] = row
+            self._intune_rows = (by_intune, by_device)
+        return self._intune_rows
+
     def _owners(self, upns: set[str]) -> dict[str, int]:
-        """Owner UPN → contact id: this tenant's users first, then any email match."""
+        """Owner UPN → contact id: this tenant's users (loaded once per run), then any
+        contact of the client with that email (indexed on lower(email))."""
         if not upns:
             return {}
         contacts = Contact.objects.filter(msp=self.msp, client=self.client, deleted_at__isnull=True)
-        found = dict(contacts.filter(m365_tenant=self.tenant).annotate(upn_ci=Lower("m365_upn"))
-                     .filter(upn_ci__in=upns).values_list("upn_ci", "id"))
+        if self._upn_map is None:
+            self._upn_map = {upn.lower(): pk for upn, pk in contacts.filter(m365_tenant=self.tenant)
+                             .exclude(m365_upn="").values_list("m365_upn", "id")}
+        found = {upn: self._upn_map[upn] for upn in upns if upn in self._upn_map}
         missing = upns - set(found)
         if missing:
             for email, pk in (contacts.annotate(email_ci=Lower("email")).filter(email_ci__in=missing)
