@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 from django.db import connection, transaction
+from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from accounts.permissions import Op, require
 from opsmerge.audit import audit_record
@@ -40,6 +42,8 @@ FREE_MAIL = frozenset({
 })
 
 NAME_MIN_SIMILARITY = 0.5
+MAX_BLOCK = 60
+MAX_EXACT_BLOCK = 300
 _SCORES = {"same_domain": 0.95, "related_domain": 0.85, "contact_domain": 0.7}
 
 
@@ -140,28 +144,63 @@ def likely_duplicates(*, msp, name: str, domains=(), exclude_pk=None, limit: int
     return [DuplicateMatch(clients[pk], score, reasons) for score, reasons, pk in ranked if pk in clients]
 
 
+def _name_blocks(rows: list[tuple[int, str]]) -> set[tuple[int, int]]:
+    """Candidate pairs for the name comparison: clients sharing a word of their
+    key, the first letters of their compact key (typos later in the name), or the
+    whole compact key ("acmetech" = "acme tech"). Blocks larger than MAX_BLOCK are
+    words too common to mean anything ("services", "group") and are skipped, except
+    exact keys, which always pair up to MAX_EXACT_BLOCK. Scoring every pair of a
+    large MSP with one pg_trgm self-join would probe the index for every client."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for pk, key in rows:
+        compact = key.replace(" ", "")
+        blocks["=" + compact].append(pk)
+        for token in {*key.split(), "^" + compact[:5]}:
+            if len(token) >= 3:
+                blocks[token].append(pk)
+    candidates: set[tuple[int, int]] = set()
+    for token, ids in blocks.items():
+        limit = MAX_EXACT_BLOCK if token.startswith("=") else MAX_BLOCK
+        if 1 < len(ids) <= limit:
+            candidates.update(combinations(sorted(ids), 2))
+    return candidates
+
+
+def _copy(sql: str, rows) -> None:
+    """COPY rows in through the connection's own transaction (large parameter lists
+    are slow to bind; COPY streams them)."""
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _temp_table(cursor, name: str, columns: str) -> None:
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns}) ON COMMIT DROP")
+    cursor.execute(f"TRUNCATE {name}")
+
+
 def _name_pairs(cursor, msp_id: int, pairs: _Pairs) -> None:
-    cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [NAME_MIN_SIMILARITY])
+    _temp_table(cursor, "dup_keys", "id bigint PRIMARY KEY, key text NOT NULL")
     cursor.execute(
-        """WITH k AS (SELECT id, opsmerge_client_name_key(name) AS key FROM clients_client
-                      WHERE msp_id = %s AND status <> 'archived')
-           SELECT a.id, b.id, replace(a.key, ' ', '') = replace(opsmerge_client_name_key(b.name), ' ', ''),
-                  similarity(a.key, opsmerge_client_name_key(b.name))
-           FROM k a JOIN clients_client b
-             ON b.msp_id = %s AND b.status <> 'archived' AND b.id > a.id
-            AND opsmerge_client_name_key(b.name) %% a.key""",
-        [msp_id, msp_id],
+        "INSERT INTO dup_keys SELECT id, opsmerge_client_name_key(name) FROM clients_client "
+        "WHERE msp_id = %s AND status <> 'archived' RETURNING id, key",
+        [msp_id],
+    )
+    candidates = _name_blocks(cursor.fetchall())
+    if not candidates:
+        return
+    _temp_table(cursor, "dup_pairs", "a bigint NOT NULL, b bigint NOT NULL")
+    _copy("COPY dup_pairs (a, b) FROM STDIN", candidates)
+    cursor.execute(
+        """SELECT a, b, same, sim FROM (
+             SELECT p.a, p.b, replace(x.key, ' ', '') = replace(y.key, ' ', '') AS same, similarity(x.key, y.key) AS sim
+             FROM dup_pairs p JOIN dup_keys x ON x.id = p.a JOIN dup_keys y ON y.id = p.b) AS scored
+           WHERE same OR sim >= %s""",
+        [NAME_MIN_SIMILARITY],
     )
     for a, b, same, sim in cursor.fetchall():
         pairs.add(a, b, *_name_reason(same, sim))
-    cursor.execute(
-        """WITH k AS (SELECT id, replace(opsmerge_client_name_key(name), ' ', '') AS compact FROM clients_client
-                      WHERE msp_id = %s AND status <> 'archived')
-           SELECT a.id, b.id FROM k a JOIN k b ON a.compact = b.compact AND b.id > a.id""",
-        [msp_id],
-    )
-    for a, b in cursor.fetchall():
-        pairs.add(a, b, *_name_reason(True, 1.0))
 
 
 def _domain_pairs(cursor, msp_id: int, pairs: _Pairs) -> None:
@@ -207,12 +246,11 @@ def duplicates_recompute(*, msp) -> int:
         _domain_pairs(cursor, msp.pk, pairs)
     dismissed = set(DuplicateDismissal.objects.filter(msp=msp).values_list("client_a_id", "client_b_id"))
     DuplicateCandidate.objects.filter(msp=msp).delete()
-    rows = [
-        DuplicateCandidate(msp=msp, client_a_id=a, client_b_id=b, score=score, reasons=reasons)
-        for (a, b), (score, reasons) in pairs.data.items()
-        if (a, b) not in dismissed
-    ]
-    DuplicateCandidate.objects.bulk_create(rows, batch_size=2000)
+    now = timezone.now()
+    rows = [(msp.pk, a, b, score, Jsonb(reasons), now)
+            for (a, b), (score, reasons) in pairs.data.items() if (a, b) not in dismissed]
+    _copy(f"COPY {DuplicateCandidate._meta.db_table} (msp_id, client_a_id, client_b_id, score, reasons, computed_at) "
+          "FROM STDIN", rows)
     return len(rows)
 
 
