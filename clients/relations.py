@@ -34,7 +34,8 @@ class Relation:
 
     @property
     def label(self) -> str:
-        return str(self.model._meta.verbose_name_plural)
+        plural, singular = str(self.model._meta.verbose_name_plural), str(self.model._meta.verbose_name)
+        return singular if singular.endswith("s") and plural == singular + "s" else plural  # "business hours"
 
     @property
     def table(self) -> str:
