@@ -1,6 +1,6 @@
 """End to end in Chromium: request a link, read it from the test outbox, sign in,
 raise a ticket with an attachment, and see it in the technician's ticket list.
-Minimal Playwright fixtures live here until opsmerge/testing/browser.py exists."""
+Uses the shared Chromium of opsmerge/testing/browser.py."""
 
 from __future__ import annotations
 
@@ -22,19 +22,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Play
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Debian's Chromium is not installed")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser(chromium):
+    """The session's shared Chromium (opsmerge/testing/browser.py): a second
+    sync_playwright() in the same session fails inside its running event loop."""
+    return chromium
 
 
 @pytest.fixture
