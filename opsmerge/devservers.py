@@ -130,7 +130,7 @@ class EmbeddedPostgres:
         if len(str(socket_dir)) > SOCKET_PATH_LIMIT - 20:
             socket_dir = Path(tempfile.mkdtemp(prefix="opsmerge-pg-"))
         self.socket_dir = socket_dir
-        self._started_here = False
+        self._stop_on_exit = False
 
     def _bin(self, name: str) -> str:
         return str(self.binaries.bindir / name)
@@ -160,13 +160,15 @@ class EmbeddedPostgres:
         if not self.logfile.exists():
             self.logfile.touch()
         _chown(self.logfile, self.user)
+        # A server still running here was left by a run that died (the data dir is
+        # this checkout's own): adopt it, and stop it when we stop.
         if self._run(self._bin("pg_ctl"), "status", "-D", str(self.pgdata), check=False).returncode != 0:
             options = f"-k {self.socket_dir} -c listen_addresses='' -c synchronous_commit=off"
             result = self._run(self._bin("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.pgdata),
                                "-l", str(self.logfile), "-o", options, check=False)
             if result.returncode:
                 raise DevServerError(f"PostgreSQL did not start (log: {self.logfile}):\n{result.stdout}{result.stderr}")
-            self._started_here = True
+        self._stop_on_exit = True
         self._create_database()
         return self.url
 
@@ -178,9 +180,9 @@ class EmbeddedPostgres:
                 conn.execute(f'CREATE DATABASE "{self.database}"')
 
     def stop(self) -> None:
-        if self._started_here:
+        if self._stop_on_exit:
             self._run(self._bin("pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(self.pgdata), check=False)
-            self._started_here = False
+            self._stop_on_exit = False
 
 
 def free_port() -> int:
