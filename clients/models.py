@@ -121,6 +121,9 @@ class Client(MspOwnedModel, PostalAddress):
         ordering = ["name"]
         indexes = [
             models.Index(fields=["msp", "status", "name"], name="client_msp_status_name"),
+            # The clients list's default view: not archived, by name (web list, API).
+            models.Index(fields=["msp", "name", "id"], condition=~models.Q(status="archived"),
+                         name="client_msp_open_name"),
             models.Index(fields=["msp", "last_activity_at"], name="client_msp_last_activity"),
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="client_name_trgm"),
             GinIndex(fields=["custom_fields"], name="client_custom_fields_gin"),
