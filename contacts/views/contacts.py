@@ -3,7 +3,6 @@ organisation forms (seed 002), role flags, inactive, bulk actions."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import render
@@ -21,6 +20,7 @@ from opsmerge.views.bulk_actions import export_action, selected_ids
 from opsmerge.views.generic import (
     BulkAction,
     BulkActionView,
+    CappedPaginator,
     ObjectActionView,
     ObjectDetailView,
     ObjectEditView,
@@ -110,7 +110,7 @@ class ContactListView(ObjectListView):
         matching = queryset.order_by()
         clients = (Client.objects.filter(msp=self.msp).filter(Exists(matching.filter(client=OuterRef("pk"))))
                    .order_by("name", "pk").values("pk", "name", "status"))
-        page = Paginator(clients, GROUPS_PER_PAGE).get_page(self.request.GET.get("page"))
+        page = CappedPaginator(clients, GROUPS_PER_PAGE).get_page(self.request.GET.get("page"))
         groups = [{"client_id": c["pk"], "client__name": c["name"], "client__status": c["status"]}
                   for c in page.object_list]
         unassigned = matching.filter(client__isnull=True).count()

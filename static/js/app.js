@@ -57,7 +57,8 @@
       boxes().forEach(function (b) { b.closest("tr").classList.toggle("is-selected", b.checked); });
       var all = allInput && allInput.value === "1";
       if (bar) bar.classList.toggle("is-visible", checked.length > 0 || all);
-      if (countEl) countEl.textContent = all ? total + " selected (everything matching the filter)" : checked.length + " selected";
+      var totalText = form.getAttribute("data-total-text") || String(total);
+      if (countEl) countEl.textContent = all ? totalText + " selected (everything matching the filter)" : checked.length + " selected";
       if (header) header.checked = checked.length > 0 && checked.length === boxes().length;
       if (allBtn) allBtn.hidden = all || checked.length !== boxes().length || total <= boxes().length;
       if (allNote) allNote.hidden = !all;
