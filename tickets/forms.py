@@ -1,9 +1,18 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from accounts.models import User
+from accounts.permissions import MATRIX, Op
+from assets.models import Asset
+from clients.models import Client
+from clients.selectors import client_pickable
+from contacts.models import Contact
+from opsmerge.forms import MspModelForm
+from sites.models import Site
 
 from .models import Ticket
+from .services import ticket_create
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -46,3 +55,72 @@ class TicketUpdateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["assigned_to"].queryset = User.objects.filter(msp=msp, is_active=True).order_by("full_name")
         self.fields["assigned_to"].empty_label = "Unassigned"
+
+
+def technicians(*, msp):
+    """Staff of `msp` who may work tickets: the assignee choices."""
+    return (User.objects.filter(msp=msp, is_active=True, role__in=MATRIX[Op.TICKET_WORK])
+            .order_by("full_name", "email"))
+
+
+class TicketCreateForm(MspModelForm):
+    """A technician's new ticket. Contact, site and asset choices are those of the
+    chosen client (the page swaps them by htmx when the client changes), so a crafted
+    id of another client or MSP is "not a valid choice" at its field."""
+
+    DEPENDENT_FIELDS = ("contact", "site", "asset")
+
+    # Declared with .none(): MspModelForm narrows to the MSP, __init__ to the client.
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), empty_label="Choose a client")
+    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False, empty_label="No contact")
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="No site")
+    asset = forms.ModelChoiceField(queryset=Asset.objects.none(), required=False, empty_label="No asset")
+    assigned_to = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned",
+                                         label="Assignee")
+    attachments = MultipleFileField(label="Attachments", help_text="Up to 5 files, 10 MB each.")
+
+    class Meta:
+        model = Ticket
+        fields = ["client", "contact", "site", "asset", "subject", "description", "priority", "assigned_to"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = client_pickable(msp=self.msp)
+        self.fields["client"].widget.attrs.update({
+            "hx-get": reverse("tickets:new"), "hx-trigger": "change", "hx-target": "#ticket-client-fields",
+            "hx-swap": "outerHTML"})
+        self.fields["assigned_to"].queryset = technicians(msp=self.msp)
+        self.client = self.selected_client()
+        on_client = {"client": self.client} if self.client is not None else {"pk__in": []}
+        self.fields["contact"].queryset = (Contact.objects.alive().filter(msp=self.msp, **on_client)
+                                           .order_by("first_name", "last_name", "organisation_name", "pk"))
+        self.fields["contact"].label_from_instance = _contact_label
+        self.fields["site"].queryset = Site.objects.filter(msp=self.msp, **on_client).order_by("-is_hq", "name")
+        self.fields["asset"].queryset = Asset.objects.filter(msp=self.msp, is_active=True, **on_client)
+        for name in self.DEPENDENT_FIELDS:
+            self.fields[name].error_messages["invalid_choice"] = f"Choose a {name} of this client."
+
+    def selected_client(self) -> Client | None:
+        """The client the dependent choices belong to: the posted one, else the initial."""
+        value = self["client"].value()
+        pk = getattr(value, "pk", value)
+        if not str(pk or "").isdigit():
+            return None
+        return self.fields["client"].queryset.filter(pk=pk).first()
+
+    def save(self, *, actor=None) -> Ticket:
+        data = self.cleaned_data
+        return ticket_create(msp=self.msp, actor=actor, source=Ticket.Source.TECHNICIAN,
+                             client=data["client"], contact=data["contact"], site=data["site"], asset=data["asset"],
+                             subject=data["subject"], description=data["description"], priority=data["priority"],
+                             assigned_to=data["assigned_to"], attachments=data["attachments"])
+
+
+def _contact_label(contact: Contact) -> str:
+    extras = [contact.email] if contact.email else []
+    if contact.is_vip:
+        extras.append("VIP")
+    if not contact.is_active:
+        extras.append("inactive")
+    return f"{contact.display_name} ({', '.join(extras)})" if extras else contact.display_name

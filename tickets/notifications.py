@@ -1,5 +1,6 @@
 """Who hears about a ticket, by email: the MSP team for VIP tickets (seed 000), the
-contact for a technician's public reply (with a link to the portal)."""
+contact for a technician's public reply (with a link to the portal), the assigned
+technician for a contact's reply."""
 
 from __future__ import annotations
 
@@ -56,4 +57,22 @@ def reply_notify_contact(*, msp, comment_id: int) -> bool:
     send_templated(template="tickets/email/reply", to=[contact.email], context={
         "msp": msp, "ticket": comment.ticket, "comment": comment, "contact": contact, "portal_url": portal_url,
     }, reply_to=[msp.support_email] if msp.support_email else None)
+    return True
+
+
+def contact_reply_notify_assignee(*, msp, comment_id: int) -> bool:
+    """Email the ticket's assignee that the contact replied. Nobody when the ticket is
+    unassigned (it shows as Open in the team's list) or the assignee left."""
+    comment = (TicketComment.objects.select_related("ticket__assigned_to", "ticket__client", "author_contact")
+               .prefetch_related("attachments")
+               .filter(msp=msp, pk=comment_id, author_contact__isnull=False, is_internal=False).first())
+    assignee = comment.ticket.assigned_to if comment is not None else None
+    if assignee is None or not assignee.is_active or assignee.msp_id != msp.pk or not assignee.email:
+        return False
+    ticket = comment.ticket
+    send_templated(template="tickets/email/contact_reply", to=[assignee.email], context={
+        "msp": msp, "ticket": ticket, "comment": comment, "contact": comment.author_contact, "assignee": assignee,
+        "attachments": list(comment.attachments.all()),
+        "url": absolute_url(reverse("tickets:detail", kwargs={"pk": ticket.pk})),
+    })
     return True

@@ -3,6 +3,8 @@ blocked) and comments. Portal, technicians, email and the API all come through h
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -12,6 +14,8 @@ from opsmerge.audit import audit_record, diff, snapshot
 
 from .attachments import attachments_check
 from .models import Ticket, TicketAttachment, TicketComment, TicketSequence
+
+log = logging.getLogger("opsmerge.tickets")
 
 _PRIORITY_ORDER = [p.value for p in Ticket.Priority]
 VIP_PRIORITY = Ticket.Priority.HIGH
@@ -57,8 +61,8 @@ def ticket_create(*, msp, subject: str, client=None, contact=None, site=None, as
         raise ValidationError({"subject": "Give the ticket a subject."})
     if priority not in _PRIORITY_ORDER:
         raise ValidationError({"priority": "Unknown priority."})
-    if assigned_to is not None and assigned_to.msp_id != msp.pk:
-        raise ValidationError({"assigned_to": "Unknown technician."})
+    if assigned_to is not None and (assigned_to.msp_id != msp.pk or not assigned_to.is_active):
+        raise ValidationError({"assigned_to": "Choose an active technician of your MSP."})
     checked = attachments_check(attachments)
     if client is not None:
         priority = _raise_to(priority, client.priority_floor)
@@ -76,7 +80,7 @@ def ticket_create(*, msp, subject: str, client=None, contact=None, site=None, as
     if contact is not None and contact.is_vip:
         from .tasks import ticket_vip_notify
 
-        transaction.on_commit(lambda: ticket_vip_notify.delay(msp.pk, ticket.pk))
+        _email_after_commit(ticket_vip_notify, msp.pk, ticket.pk)
     audit_record(msp=msp, actor=actor if ticket.created_by else None,
                  actor_label="" if ticket.created_by else str(contact or actor or "system"),
                  action="ticket.create", obj=ticket,
@@ -96,7 +100,8 @@ def _attachments_save(*, msp, ticket: Ticket, checked, comment: TicketComment | 
 def ticket_comment_add(*, msp, ticket: Ticket, body: str, author_user=None, author_contact=None,
                        is_internal: bool = False, attachments=()) -> TicketComment:
     """Add a message to a ticket's conversation. A contact's reply reopens a ticket
-    waiting on them or resolved; a technician's public reply emails the contact."""
+    waiting on them or resolved and emails the assigned technician; a technician's
+    public reply emails the contact."""
     if ticket.msp_id != msp.pk:
         raise ValidationError("Unknown ticket.")
     if not body.strip():
@@ -123,8 +128,27 @@ def ticket_comment_add(*, msp, ticket: Ticket, body: str, author_user=None, auth
     if author_user is not None and not is_internal and ticket.contact_id:
         from .tasks import ticket_reply_notify
 
-        transaction.on_commit(lambda: ticket_reply_notify.delay(msp.pk, comment.pk))
+        _email_after_commit(ticket_reply_notify, msp.pk, comment.pk)
+    if author_contact is not None and ticket.assigned_to_id:
+        # The assignee hears about the contact's reply; an unassigned ticket emails
+        # nobody new (it is in the team's list, status Open) — docs/portal.md.
+        from .tasks import ticket_contact_reply_notify
+
+        _email_after_commit(ticket_contact_reply_notify, msp.pk, comment.pk)
     return comment
+
+
+def _email_after_commit(task, *args) -> None:
+    """Queue an email task once the write committed. The write stands even when the
+    broker is down: that is logged, never a 500 for a reply already saved."""
+
+    def enqueue():
+        try:
+            task.delay(*args)
+        except Exception:
+            log.exception("email task %s%s could not be queued", task.name, args)
+
+    transaction.on_commit(enqueue)
 
 
 @transaction.atomic

@@ -18,3 +18,10 @@ def ticket_reply_notify(self, msp_id: int, comment_id: int) -> bool:
     from .notifications import reply_notify_contact
 
     return reply_notify_contact(msp=current_msp(), comment_id=comment_id)
+
+
+@shared_task(base=MspTask, bind=True, name="tickets.contact_reply_notify")
+def ticket_contact_reply_notify(self, msp_id: int, comment_id: int) -> bool:
+    from .notifications import contact_reply_notify_assignee
+
+    return contact_reply_notify_assignee(msp=current_msp(), comment_id=comment_id)

@@ -19,16 +19,6 @@ pytestmark = pytest.mark.django_db
 LIST = "/tickets/"
 
 
-@pytest.fixture(autouse=True)
-def celery_eager():
-    from opsmerge.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 @pytest.fixture
 def board(msp):
     acme = ClientFactory(msp=msp, name="Acme Ltd")

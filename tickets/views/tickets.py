@@ -1,5 +1,6 @@
-"""Technician ticket pages: list (filters, constant queries), detail with the
-conversation, reply / internal note, status-priority-assignee changes, downloads."""
+"""Technician ticket pages: list (filters, constant queries), new ticket, detail
+with the conversation, reply / internal note, status-priority-assignee changes,
+downloads."""
 
 from __future__ import annotations
 
@@ -8,17 +9,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView
 
 from accounts.permissions import Op, require
+from clients.selectors import client_pickable
 from opsmerge.tenancy import msp_get_or_404
+from opsmerge.views.generic import ObjectEditView
 
 from ..filtersets import TicketFilterSet
-from ..forms import TicketReplyForm, TicketUpdateForm, add_service_errors
+from ..forms import TicketCreateForm, TicketReplyForm, TicketUpdateForm, add_service_errors
 from ..models import Ticket, TicketAttachment, TicketComment
 from ..services import ticket_comment_add, ticket_update
 
@@ -75,6 +79,53 @@ class TicketListView(ListView):
             is_filtered=any(self.request.GET.get(name) for name in self.filterset.form.fields),
         )
         return context
+
+
+class TicketCreateView(ObjectEditView):
+    """New ticket by a technician. `?client=<pk>` preselects the client (the client's
+    Tickets tab links here); an htmx request with `?client=` answers only the
+    contact / site / asset selects of that client. A client of another MSP, missing
+    or archived, is 404 either way."""
+
+    form_class = TicketCreateForm
+    template_name = "tickets/ticket_form.html"
+    permission = Op.TICKET_WORK
+    heading = "New ticket"
+    success_message = "Created ticket {object}."
+
+    def dispatch(self, request, *args, **kwargs):
+        self.prefill_client = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        client = request.GET.get("client", "")
+        if client:
+            if not client.isdigit():
+                raise Http404("No such client.")
+            self.prefill_client = msp_get_or_404(client_pickable(msp=self.msp), msp=self.msp, pk=int(client))
+        if request.htmx:
+            self.object = None
+            form = self.form_class(**self.get_form_kwargs())
+            return render(request, "tickets/_ticket_client_fields.html", {"form": form})
+        return super().get(request, *args, **kwargs)
+
+    def get_initial(self):
+        initial = {"priority": Ticket.Priority.NORMAL}
+        if self.prefill_client is not None:
+            initial["client"] = self.prefill_client
+        initial["assigned_to"] = self.request.user  # technicians usually log their own work
+        return initial
+
+    def get_success_url(self, obj):
+        return reverse("tickets:detail", kwargs={"pk": obj.pk})
+
+    def get_cancel_url(self):
+        if self.prefill_client is not None:
+            return reverse("clients:tickets", kwargs={"pk": self.prefill_client.pk})
+        return reverse("tickets:list")
+
+    def get_context_data(self, **kwargs):
+        return {**kwargs, "client": kwargs["form"].client}
 
 
 def _ticket(request, pk) -> Ticket:
