@@ -1,50 +1,25 @@
 """End to end in Chromium: request a link, read it from the test outbox, sign in,
 raise a ticket with an attachment, and see it in the technician's ticket list.
-Uses the shared Chromium of opsmerge/testing/browser.py."""
+Browser fixtures: opsmerge/testing/browser.py (registered in the root conftest)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
 from clients.tests.factories import ClientFactory
 from contacts.tests.factories import ContactFactory
+from opsmerge.testing.browser import screenshot as shot
 
 from .conftest import links_in
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright's sync API
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-
-
-@pytest.fixture
-def browser(chromium):
-    """The session's shared Chromium (opsmerge/testing/browser.py): a second
-    sync_playwright() in the same session fails inside its running event loop."""
-    return chromium
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    yield context.new_page()
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_contact_signs_in_by_link_raises_a_ticket_and_the_technician_sees_it(
-        page, browser, live_server, msp, user, tmp_path):
+        chromium_context, signed_in_page, live_server, msp, user, tmp_path):
+    page = chromium_context.new_page()
     acme = ClientFactory(msp=msp, name="Acme Ltd")
     ContactFactory(msp=msp, client=acme, first_name="Pat", last_name="Portal", email="pat@acme.example",
                    is_portal_user=True)
@@ -79,15 +54,9 @@ def test_contact_signs_in_by_link_raises_a_ticket_and_the_technician_sees_it(
     assert "Printer on the 2nd floor is jammed" in page.content()
     shot(page, "portal-tickets")
 
-    # The technician, in another browser, sees the portal ticket in the list
-    from django.test import Client
-
-    staff = Client()
-    staff.force_login(user)
-    tech = browser.new_context(viewport={"width": 1280, "height": 860})
-    tech.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": staff.cookies[settings.SESSION_COOKIE_NAME].value,
-                       "url": live_server.url}])
-    tech_page = tech.new_page()
+    # The technician, in another tab, sees the portal ticket in the list (the staff
+    # cookie never reaches /portal/: the contact's tab stays the contact's)
+    tech_page = signed_in_page(user)
     tech_page.goto(f"{live_server.url}/tickets/?source=portal")
     row = tech_page.get_by_role("row").filter(has_text="Printer on the 2nd floor is jammed")
     row.wait_for()
@@ -98,7 +67,7 @@ def test_contact_signs_in_by_link_raises_a_ticket_and_the_technician_sees_it(
     tech_page.get_by_role("button", name="Send").click()
     tech_page.get_by_text("Reply sent.").wait_for()
     shot(tech_page, "ticket-detail-technician")
-    tech.close()
+    tech_page.close()
 
     # ... and the contact sees the reply in the portal
     page.reload()
