@@ -54,5 +54,11 @@ class MspViewSet(viewsets.GenericViewSet):
         self.check_object_permissions(self.request, obj)
         return obj
 
+    def validated(self, serializer_class) -> dict:
+        """The request body checked by `serializer_class` (400 naming the field)."""
+        body = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        return body.validated_data
+
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "msp": getattr(self.request, "msp", None)}

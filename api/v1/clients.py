@@ -170,9 +170,8 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
         client = self.get_object()
-        body = ArchiveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        client_archive(msp=self.msp, client=client, actor=self.actor, reason=body.validated_data.get("reason", ""))
+        body = self.validated(ArchiveSerializer)
+        client_archive(msp=self.msp, client=client, actor=self.actor, reason=body.get("reason", ""))
         return self._fresh(client)
 
     @extend_schema(request=None, responses=ClientSerializer, summary="Restore an archived client")
@@ -187,9 +186,7 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         target = self.get_object()
-        body = MergeRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = self.validated(MergeRequestSerializer)
         wanted = list(dict.fromkeys(data["sources"]))
         sources = list(Client.objects.filter(msp=self.msp, pk__in=wanted))
         if len(sources) != len(wanted):
@@ -214,9 +211,8 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
             tenants = M365Tenant.objects.filter(msp=self.msp, client=client).order_by("display_name", "pk")
             page = self.paginate_queryset(tenants)
             return self.get_paginated_response(M365TenantSerializer(page, many=True).data)
-        body = TenantAssociateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        tenant = tenant_associate(msp=self.msp, client=client, tenant_id=body.validated_data["tenant_id"],
+        body = self.validated(TenantAssociateSerializer)
+        tenant = tenant_associate(msp=self.msp, client=client, tenant_id=body["tenant_id"],
                                   actor=self.actor)
         return Response(M365TenantSerializer(tenant).data, status=201)
 

@@ -96,9 +96,7 @@ class ImportJobViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportJobSerializer},
                    summary="Upload a file and (by default) start the import")
     def create(self, request):
-        body = ImportUploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = self.validated(ImportUploadSerializer)
         job = import_job_create(msp=self.msp, actor=self.actor_user, upload=data["file"], kind=data["kind"],
                                 mode=data["mode"], dry_run=data["dry_run"])
         return self._job(self._maybe_start(job, data["start"]), status.HTTP_201_CREATED)
@@ -108,22 +106,20 @@ class ImportJobViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     @action(detail=True, methods=["post"])
     def mapping(self, request, pk=None):
         job = self.get_object()
-        body = ImportMappingSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        raw = body.validated_data["mapping"]
+        body = self.validated(ImportMappingSerializer)
+        raw = body["mapping"]
         if not all(str(k).isdigit() for k in raw):
             raise serializers.ValidationError({"mapping": ["Keys are column indexes (0, 1, 2 …)."]})
         job = import_job_set_mapping(msp=self.msp, job=job, actor=self.actor_user,
                                      mapping={int(k): v for k, v in raw.items() if int(k) < 10_000})
-        return self._job(self._maybe_start(job, body.validated_data["start"]))
+        return self._job(self._maybe_start(job, body["start"]))
 
     @extend_schema(request=ImportStartSerializer, responses=ImportJobSerializer, summary="Start a mapped job")
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         job = self.get_object()
-        body = ImportStartSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._job(import_job_start(msp=self.msp, job=job, actor=self.actor_user, **body.validated_data))
+        body = self.validated(ImportStartSerializer)
+        return self._job(import_job_start(msp=self.msp, job=job, actor=self.actor_user, **body))
 
     @extend_schema(request=None, responses={201: ImportJobSerializer},
                    summary="Commit a finished dry run (a new job over the same file and mapping)")

@@ -84,10 +84,9 @@ class M365TenantViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         tenant = self.get_object()
-        body = SyncRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.validated(SyncRequestSerializer)
         run = sync_enqueue(msp=self.msp, tenant=tenant, trigger=SyncRun.Trigger.MANUAL,
-                           full=body.validated_data["full"], actor=self.actor_user)
+                           full=body["full"], actor=self.actor_user)
         return Response(SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
