@@ -193,7 +193,7 @@ TENANT_SCOPE_RESOLVERS = ["portal.scoping.portal_msp", "api.authentication.api_k
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 
 # REST API (docs/api.md). Keys: "opsm_<msp id>_<prefix>_<secret>", stored as SHA-256.
-API_KEY_TOKEN_PREFIX = "opsm"
+API_KEY_TOKEN_PREFIX = "opsm"  # noqa: S105 - the public marker of a key, not a secret
 API_KEY_RATE_LIMIT_PER_MINUTE = env.int("API_KEY_RATE_LIMIT_PER_MINUTE", default=600)
 API_SESSION_RATE_LIMIT_PER_MINUTE = env.int("API_SESSION_RATE_LIMIT_PER_MINUTE", default=600)
 REST_FRAMEWORK = {
