@@ -100,7 +100,10 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        n = self.object_list.order_by()[: self.cap + 1].count()
+        rows = self.object_list.order_by()
+        if not rows._fields:  # plain querysets: count ids, not the annotated list columns
+            rows = rows.values("pk")
+        n = rows[: self.cap + 1].count()
         self.capped = n > self.cap
         return min(n, self.cap)
 
