@@ -42,7 +42,10 @@ FREE_MAIL = frozenset({
 })
 
 NAME_MIN_SIMILARITY = 0.5
-MAX_BLOCK = 60
+MAX_BLOCK = 40
+# pg_trgm similarity cannot reach 0.5 when one key is much shorter than the other
+# (its trigram count bounds the overlap); such pairs are not sent to be scored.
+MIN_LENGTH_RATIO = 0.4
 MAX_EXACT_BLOCK = 300
 _SCORES = {"same_domain": 0.95, "related_domain": 0.85, "contact_domain": 0.7}
 
@@ -158,11 +161,17 @@ def _name_blocks(rows: list[tuple[int, str]]) -> set[tuple[int, int]]:
         for token in {*key.split(), "^" + compact[:5]}:
             if len(token) >= 3:
                 blocks[token].append(pk)
+    length = {pk: len(key) for pk, key in rows}
     candidates: set[tuple[int, int]] = set()
     for token, ids in blocks.items():
-        limit = MAX_EXACT_BLOCK if token.startswith("=") else MAX_BLOCK
-        if 1 < len(ids) <= limit:
-            candidates.update(combinations(sorted(ids), 2))
+        if token.startswith("="):
+            if 1 < len(ids) <= MAX_EXACT_BLOCK:
+                candidates.update(combinations(sorted(ids), 2))
+        elif 1 < len(ids) <= MAX_BLOCK:
+            candidates.update(
+                (a, b) for a, b in combinations(sorted(ids), 2)
+                if min(length[a], length[b]) >= MIN_LENGTH_RATIO * max(length[a], length[b])
+            )
     return candidates
 
 
