@@ -1,6 +1,5 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 
 from accounts.models import User
 from accounts.permissions import MATRIX, Op
@@ -87,9 +86,6 @@ class TicketCreateForm(MspModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = client_pickable(msp=self.msp)
-        self.fields["client"].widget.attrs.update({
-            "hx-get": reverse("tickets:new"), "hx-trigger": "change", "hx-target": "#ticket-client-fields",
-            "hx-swap": "outerHTML"})
         self.fields["assigned_to"].queryset = technicians(msp=self.msp)
         self.client = self.selected_client()
         on_client = {"client": self.client} if self.client is not None else {"pk__in": []}
