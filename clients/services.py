@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from opsmerge.audit import audit_record, diff, snapshot
+from opsmerge.db import lock_for_update
 from opsmerge.validators import normalize_domain, validate_domain
 
 from .custom_fields import custom_fields_clean
@@ -169,6 +170,7 @@ def client_update(
     if "status" in fields and (fields["status"] == Client.Status.ARCHIVED) != client.is_archived:
         raise ValidationError({"status": "Use Archive / Restore to change whether a client is archived."})
     _check_account_manager(msp, fields)
+    lock_for_update(client, message="This client no longer exists.")
     before = {**snapshot(client), **_related_snapshot(client)}
     for name, value in fields.items():
         setattr(client, name, value)
@@ -176,7 +178,7 @@ def client_update(
         client.custom_fields = custom_fields_clean(msp=msp, applies_to=CustomField.AppliesTo.CLIENT,
                                                    values=custom_fields)
     client.full_clean(exclude=["msp"])
-    client.save()
+    client.save(force_update=True)
     if domains is not None:
         client_set_domains(msp=msp, client=client, domains=domains)
     if tags is not None:

@@ -15,6 +15,7 @@ from clients.custom_fields import custom_fields_clean
 from clients.models import Client, CustomField
 from clients.services import client_assert_open, tags_get_or_create
 from opsmerge.audit import audit_record, diff, snapshot
+from opsmerge.db import lock_for_update
 from opsmerge.validators import normalize_email
 
 from .models import Contact, ContactTag
@@ -71,10 +72,10 @@ def contact_set_tags(*, msp, contact: Contact, names: Iterable[str]) -> None:
     ContactTag.objects.bulk_create([ContactTag(msp=msp, contact=contact, tag=t) for t in tags], ignore_conflicts=True)
 
 
-def _save(contact: Contact) -> None:
+def _save(contact: Contact, *, update: bool = False) -> None:
     try:
         with transaction.atomic():
-            contact.save()
+            contact.save(force_update=update)
     except IntegrityError as exc:  # a concurrent writer won the unique email
         if "contact_email_unique_per_client" in str(exc):
             raise ValidationError({"email": f"{contact.email} is already a contact of this client."}) from None
@@ -109,6 +110,7 @@ def contact_update(*, msp, contact: Contact, actor=None, tags: Iterable[str] | N
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"contact_update got unknown fields: {sorted(unknown)}")
+    lock_for_update(contact, message="This contact no longer exists.")
     before = snapshot(contact)
     before_tags = sorted(contact.tags.values_list("name", flat=True))
     was_portal_user = contact.is_portal_user and contact.is_active
@@ -122,7 +124,7 @@ def contact_update(*, msp, contact: Contact, actor=None, tags: Iterable[str] | N
     _validate(msp=msp, contact=contact)
     if contact.is_primary and not before["is_primary"]:
         _take_primary(msp=msp, contact=contact)
-    _save(contact)
+    _save(contact, update=True)
     changes = diff(before, snapshot(contact))
     if tags is not None:
         contact_set_tags(msp=msp, contact=contact, names=tags)

@@ -19,3 +19,17 @@ def count_subquery(queryset: QuerySet, fk: str, outer: str = "pk"):
         .values("n")
     )
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def lock_for_update(instance, *, message: str):
+    """Lock `instance`'s row for the rest of the transaction (SELECT … FOR UPDATE).
+
+    Updates lock first so that a concurrent permanent delete or merge either runs
+    before (and the update answers `message` instead of re-inserting the row, which
+    is what a plain save() does when its UPDATE touches nothing) or waits for us.
+    """
+    from django.core.exceptions import ValidationError
+
+    model = type(instance)
+    if not model._base_manager.select_for_update(of=("self",)).filter(pk=instance.pk).exists():
+        raise ValidationError(message)

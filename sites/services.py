@@ -10,6 +10,7 @@ from django.db import transaction
 from clients.models import Client
 from clients.services import client_assert_open
 from opsmerge.audit import audit_record, diff, snapshot
+from opsmerge.db import lock_for_update
 
 from .models import Site
 
@@ -59,13 +60,14 @@ def site_update(*, msp, site: Site, actor=None, **fields: Any) -> Site:
     unknown = set(fields) - set(SITE_FIELDS)
     if unknown:
         raise TypeError(f"site_update got unknown fields: {sorted(unknown)}")
+    lock_for_update(site, message="This site no longer exists.")
     before = snapshot(site)
     for name, value in fields.items():
         setattr(site, name, value)
     _validate(msp=msp, site=site)
     if site.is_hq and not before["is_hq"]:
         _take_hq(msp=msp, site=site)
-    site.save()
+    site.save(force_update=True)
     changes = diff(before, snapshot(site))
     if changes:
         audit_record(msp=msp, actor=actor, action="site.update", obj=site, changes=changes)

@@ -142,3 +142,12 @@ def test_client_tag_links_carry_msp(scoped):
 
     client_set_tags(msp=scoped, client=client, names=["x"])
     assert ClientTag.objects.get().msp_id == scoped.pk
+
+
+def test_update_of_a_deleted_client_does_not_resurrect_it(scoped):
+    client = client_create(msp=scoped, name="Gone soon")
+    stale = Client.objects.get(pk=client.pk)
+    Client.objects.filter(pk=client.pk).delete()
+    with pytest.raises(ValidationError, match="no longer exists"):
+        client_update(msp=scoped, client=stale, name="Back from the dead")
+    assert not Client.objects.filter(pk=client.pk).exists()
