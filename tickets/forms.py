@@ -96,6 +96,9 @@ class TicketCreateForm(MspModelForm):
         self.fields["asset"].queryset = Asset.objects.filter(msp=self.msp, is_active=True, **on_client)
         for name in self.DEPENDENT_FIELDS:
             self.fields[name].error_messages["invalid_choice"] = f"Choose a {name} of this client."
+        if not self.is_bound and self.client is not None and not self.initial.get("contact"):
+            # Seed 000: the primary contact is the default ticket subject when no individual is specified.
+            self.initial["contact"] = self.fields["contact"].queryset.filter(is_primary=True).first()
 
     def selected_client(self) -> Client | None:
         """The client the dependent choices belong to: the posted one, else the initial."""
@@ -115,6 +118,8 @@ class TicketCreateForm(MspModelForm):
 
 def _contact_label(contact: Contact) -> str:
     extras = [contact.email] if contact.email else []
+    if contact.is_primary:
+        extras.append("primary")
     if contact.is_vip:
         extras.append("VIP")
     if not contact.is_active:

@@ -87,6 +87,16 @@ def test_client_prefill_offers_that_clients_alive_contacts_sites_and_active_asse
     assert f'href="{reverse("clients:tickets", kwargs={"pk": desk["acme"].pk})}"' in body  # cancel / breadcrumb
 
 
+def test_the_clients_primary_contact_is_the_default(desk, msp):
+    """Seed 000: the primary contact is the default ticket subject when no individual is specified."""
+    ContactFactory(msp=msp, client=desk["acme"], first_name="Prim", last_name="Ary", email="", is_primary=True)
+    response = desk["web"].get(f"{NEW}?client={desk['acme'].pk}", HTTP_HX_REQUEST="true")
+    (primary,) = [c for c in response.context["form"].fields["contact"].queryset if c.is_primary]
+    assert response.context["form"]["contact"].value() == primary.pk
+    assert f'<option value="{primary.pk}" selected>Prim Ary (primary)</option>' in response.content.decode()
+    assert desk["web"].get(f"{NEW}?client={desk['globex'].pk}").context["form"]["contact"].value() is None
+
+
 def test_htmx_answers_only_the_client_dependent_selects(desk):
     response = desk["web"].get(f"{NEW}?client={desk['globex'].pk}", HTTP_HX_REQUEST="true")
     body = response.content.decode()
