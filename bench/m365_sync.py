@@ -26,9 +26,11 @@ USERS, DEVICES, MANAGED = 50_000, 20_000, 20_000
 
 def _start_emulator(state_dir: str):
     cmd = [sys.executable, "-m", "integrations.m365.emulator", "--port", "0", "--state-dir", state_dir,
-           "--tenants", "1", "--users", str(USERS), "--devices", str(DEVICES), "--managed", str(MANAGED)]
-    proc = subprocess.Popen(cmd,  # noqa: S603 — our own module, fixed arguments stdout=subprocess.PIPE, text=True,
-                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+           "--tenants", "1", "--users", str(USERS), "--devices", str(DEVICES), "--managed", str(MANAGED),
+           "--exit-on-stdin-eof"]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # our own module with fixed arguments
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root)  # noqa: S603
     info = json.loads(proc.stdout.readline())
     return proc, info
 

@@ -57,6 +57,8 @@ def main(argv=None) -> int:
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of Graph calls that fail transiently")
     parser.add_argument("--client-id", default="11111111-2222-3333-4444-555555555555")
     parser.add_argument("--client-secret", default="emulator-secret")
+    parser.add_argument("--exit-on-stdin-eof", action="store_true",
+                        help="stop when stdin closes (a parent process that dies takes the emulator with it)")
     args = parser.parse_args(argv)
 
     emulator = Emulator(state=build_state(args), host=args.host, port=args.port, ca_dir=args.state_dir,
@@ -70,6 +72,8 @@ def main(argv=None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if args.exit_on_stdin_eof:
+        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
     emulator.start()
     stop.wait()
     emulator.stop()
