@@ -14,7 +14,7 @@ from billing.models import Contract, Invoice
 from opsmerge.db import count_subquery
 from opsmerge.models import AuditEvent
 from opsmerge.tenancy import msp_get_or_404
-from opsmerge.views.bulk_actions import export_action, selected_ids
+from opsmerge.views.bulk_actions import export_action, handoff_action, selected_ids
 from opsmerge.views.generic import (
     BulkAction,
     BulkActionView,
@@ -124,6 +124,7 @@ CLIENT_BULK_ACTIONS = [
     export_action("clients", "name"),
     BulkAction("archive", "Archive", Op.CLIENT_ARCHIVE, _archive, ArchiveReasonForm, danger=True,
                confirm="Archive {count} {noun}?"),
+    handoff_action("merge", "Merge…", Op.CLIENT_MERGE, "clients:merge"),
 ]
 
 

@@ -21,7 +21,9 @@ from ..merge import (
     merge_progress,
 )
 from ..models import Client, ClientMerge
-from ..selectors import client_get
+from ..selectors import client_get, client_pickable
+
+PICKER_LIMIT = 20
 
 
 def merged_client_redirect(*, msp, pk, url_name: str):
@@ -71,7 +73,21 @@ class ClientMergeView(MspView):
 
     def get(self, request):
         target, sources = self.clients(request.GET)
+        if target is not None and not sources:  # "Merge with…" from a client's page
+            return self.render_picker(target, request.GET.get("q", "").strip()[:100])
         return self.render_preview(target, sources)
+
+    def render_picker(self, client, q: str):
+        """Choose the other client: likely duplicates first, or a name/domain search."""
+        from ..duplicates import likely_duplicates
+        from ..filtersets import ClientFilterSet
+
+        others = client_pickable(msp=self.msp).exclude(pk=client.pk)
+        matches = ClientFilterSet({"q": q}, queryset=others, request=self.request).qs[:PICKER_LIMIT] if q else []
+        domains = tuple(client.domains.values_list("domain", flat=True))
+        suggestions = likely_duplicates(msp=self.msp, name=client.name, domains=domains, exclude_pk=client.pk)
+        return render(self.request, "clients/merge_pick.html",
+                      {"client": client, "q": q, "matches": matches, "suggestions": suggestions})
 
     def post(self, request):
         target, sources = self.clients(request.POST)

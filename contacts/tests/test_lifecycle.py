@@ -59,3 +59,30 @@ def test_restore_refused_when_email_is_taken_again(scoped, user, make_user):
 def test_inactive_is_not_deleted(scoped):
     contact = ContactFactory(msp=scoped, is_active=False)
     assert Contact.objects.alive().filter(pk=contact.pk).exists()
+
+
+def test_delete_and_restore_tell_the_portal(scoped, user, make_user, django_capture_on_commit_callbacks):
+    """The portal listens to portal_access_changed: a deleted portal user's sessions
+    end at once, a restored one is invited again. Sent after commit only."""
+    from contacts.signals import portal_access_changed
+
+    seen = []
+
+    def receiver(sender, contact, granted, **kwargs):
+        seen.append((contact.pk, granted))
+
+    portal_user = ContactFactory(msp=scoped, is_portal_user=True)
+    plain = ContactFactory(msp=scoped, is_portal_user=False)
+    portal_access_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_delete(msp=scoped, contact=portal_user, actor=user)
+            contact_delete(msp=scoped, contact=plain, actor=user)
+            assert seen == []  # not before the commit
+        assert seen == [(portal_user.pk, False)]
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_restore(msp=scoped, contact=portal_user, actor=make_user(role=Role.SUPER_ADMIN))
+            contact_restore(msp=scoped, contact=plain, actor=make_user(role=Role.SUPER_ADMIN))
+        assert seen == [(portal_user.pk, False), (portal_user.pk, True)]
+    finally:
+        portal_access_changed.disconnect(receiver)

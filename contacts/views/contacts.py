@@ -16,7 +16,7 @@ from clients.views.clients import apply_custom_field_filters, custom_field_filte
 from opsmerge.db import count_subquery
 from opsmerge.models import AuditEvent
 from opsmerge.tenancy import msp_get_or_404
-from opsmerge.views.bulk_actions import export_action, selected_ids
+from opsmerge.views.bulk_actions import export_action, handoff_action, selected_ids
 from opsmerge.views.generic import (
     BulkAction,
     BulkActionView,
@@ -82,6 +82,7 @@ class ContactListView(ObjectListView):
         BulkAction("mark_inactive", "Mark inactive", Op.CONTACT_EDIT, _mark_inactive, danger=True,
                    confirm="Mark {count} {noun} inactive? They lose portal access immediately."),
         export_action("contacts", "last_name", "first_name"),
+        handoff_action("merge", "Merge…", Op.CONTACT_MERGE, "contacts:merge"),
     ]
 
     def get_queryset(self):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Case, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +17,8 @@ from opsmerge.views.generic import MspView, ObjectActionView, ObjectListView
 from ..lifecycle import contact_delete, contact_deleted_list, contact_restore
 from ..merge import contacts_merge
 from ..models import Contact
+
+PICKER_LIMIT = 50
 
 
 class DeletedContactListView(ObjectListView):
@@ -78,7 +81,23 @@ class ContactMergeView(MspView):
                       status=status)
 
     def get(self, request):
-        return self.render_page(self.contacts(request.GET))
+        contacts = self.contacts(request.GET)
+        if len(contacts) == 1:  # "Merge with…" from a contact's page: pick the others first
+            return self.render_picker(contacts[0], request.GET.get("q", "").strip()[:100])
+        return self.render_page(contacts)
+
+    def render_picker(self, contact, q: str):
+        """Other live contacts of the same client (only those can merge), people
+        with the same name first; `q` narrows by name or email."""
+        others = Contact.objects.filter(msp=self.msp, client_id=contact.client_id).alive().exclude(pk=contact.pk)
+        if q:
+            others = others.filter(Q(first_name__icontains=q) | Q(last_name__icontains=q)
+                                   | Q(organisation_name__icontains=q) | Q(email__iexact=q) | Q(email__istartswith=q))
+        alike = Q(last_name__iexact=contact.last_name, first_name__iexact=contact.first_name,
+                  organisation_name__iexact=contact.organisation_name)
+        others = others.annotate(alike=Case(When(alike, then=Value(0)), default=Value(1))).order_by(
+            "alike", "last_name", "first_name", "organisation_name", "pk")[:PICKER_LIMIT]
+        return render(self.request, "contacts/merge_pick.html", {"contact": contact, "others": others, "q": q})
 
     def post(self, request):
         contacts = self.contacts(request.POST)

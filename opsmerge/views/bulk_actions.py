@@ -1,8 +1,13 @@
-"""Bulk actions shared by lists (clients and contacts): export and the id list."""
+"""Bulk actions shared by lists (clients and contacts): export, hand-off to a page
+(merge), and the id list."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from accounts.permissions import Op
 from opsmerge.forms import MspForm
@@ -30,3 +35,16 @@ def export_action(kind: str, *order_by: str) -> BulkAction:
                                fmt=data["fmt"])
 
     return BulkAction("export", "Export", Op.EXPORT, perform, ExportForm, confirm="Export {count} {noun}?")
+
+
+def handoff_action(name: str, label: str, op: Op, url_name: str, *, min_count: int = 2,
+                   max_count: int = 20) -> BulkAction:
+    """Hand the selection to a page that confirms on its own (the merge preview):
+    redirect to `url_name?ids=…&ids=…` without the generic confirmation step. The
+    ids travel in the URL and that page names every one, hence `max_count`."""
+
+    def perform(*, request, queryset, data):
+        query = urlencode([("ids", pk) for pk in sorted(selected_ids(queryset))])
+        return HttpResponseRedirect(f"{reverse(url_name)}?{query}")
+
+    return BulkAction(name, label, op, perform, immediate=True, min_count=min_count, max_count=max_count)

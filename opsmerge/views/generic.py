@@ -371,7 +371,10 @@ class ObjectActionView(MspView):
 class BulkAction:
     """One entry of a list's bulk bar. `perform(request=, queryset=, data=)` returns
     a success message, or an HttpResponse (exports). `form_class` asks for the
-    action's parameters on the confirmation page (tag names, a template …)."""
+    action's parameters on the confirmation page (tag names, a template …).
+    `immediate` actions have a confirmation page of their own (the merge preview):
+    they run on the first POST, typically redirecting there. `min_count` /
+    `max_count` bound the selection size (a merge needs two or more rows)."""
 
     name: str
     label: str
@@ -382,6 +385,9 @@ class BulkAction:
     danger: bool = False
     button_class: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    immediate: bool = False
+    min_count: int = 1
+    max_count: int | None = None
 
 
 class BulkActionView(MspView):
@@ -430,12 +436,17 @@ class BulkActionView(MspView):
         if count == 0:
             messages.warning(request, "Nothing was selected.")
             return HttpResponseRedirect(self.list_url(filter_query))
+        if count < action.min_count or (action.max_count is not None and count > action.max_count):
+            bounds = f"{action.min_count} to {action.max_count}" if action.max_count else f"{action.min_count} or more"
+            messages.warning(request, f"{action.label.rstrip('…')}: select {bounds} {self.noun} ({count} selected).")
+            return HttpResponseRedirect(self.list_url(filter_query))
         form = None
         if action.form_class is not None:
             form = action.form_class(request.POST if "confirm" in request.POST else None, msp=self.msp,
                                      user=request.user)
         recount = everything and request.POST.get("expected_count") not in (None, str(count))
-        if "confirm" in request.POST and not recount and (form is None or form.is_valid()):
+        confirmed = action.immediate or "confirm" in request.POST
+        if confirmed and not recount and (form is None or form.is_valid()):
             data = form.cleaned_data if form is not None else {}
             try:
                 result = action.perform(request=request, queryset=queryset, data=data)

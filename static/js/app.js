@@ -62,6 +62,9 @@
       if (header) header.checked = checked.length > 0 && checked.length === boxes().length;
       if (allBtn) allBtn.hidden = all || checked.length !== boxes().length || total <= boxes().length;
       if (allNote) allNote.hidden = !all;
+      form.querySelectorAll("[data-min-count]").forEach(function (b) {
+        b.disabled = !all && checked.length < parseInt(b.getAttribute("data-min-count"), 10);
+      });
     }
     form.addEventListener("change", function (e) {
       if (e.target === header) {
