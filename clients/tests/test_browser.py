@@ -277,3 +277,146 @@ def test_screenshots_of_every_main_page(signed_in_page):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/clients/")
     screenshot(page, "clients-list-mobile", full_page=False)
+
+
+# ---------------------------------------------------------------- lifecycle and merge, from the UI
+
+
+def _row(page, name):
+    return page.locator("tbody tr", has_text=name)
+
+
+def test_archive_from_the_client_page_and_restore_from_show_archived(signed_in_page):
+    page = signed_in_page()
+    msp = page.user.msp
+    page.on("dialog", lambda dialog: dialog.accept())  # the danger zone's "Archive …?" confirm
+    globex = ClientFactory(msp=msp, name="Globex Corporation")
+    ClientFactory(msp=msp, name="Initech")
+
+    page.goto(f"/clients/{globex.pk}/")
+    zone = page.locator("#danger-zone")
+    assert zone.locator("a:has-text('Merge with…')").is_visible()
+    zone.locator("#archive-reason").fill("Contract ended in March")
+    screenshot(page, "client-danger-zone")
+    zone.locator("button:has-text('Archive')").click()
+    page.wait_for_url("**/clients/archived/")
+    assert "Archived Globex Corporation" in page.locator(".toast").first.inner_text()
+
+    page.goto("/clients/")
+    assert _row(page, "Initech").count() == 1 and _row(page, "Globex").count() == 0
+    page.click("a:has-text('Show archived')")
+    page.wait_for_url("**/clients/archived/")
+    assert "Contract ended in March" in _row(page, "Globex Corporation").inner_text()
+    screenshot(page, "clients-archived")
+
+    _row(page, "Globex Corporation").locator("a:has-text('Globex Corporation')").click()
+    banner = page.locator("[data-archived-banner]")
+    assert "Contract ended in March" in banner.inner_text() and "Ada Admin" in banner.inner_text()
+    assert page.locator("a:has-text('Edit')").count() == 0
+    screenshot(page, "client-archived")
+
+    page.goto("/clients/archived/")
+    _row(page, "Globex Corporation").locator("button:has-text('Restore')").click()
+    page.wait_for_load_state()
+    assert "Restored Globex Corporation" in page.locator(".toast").first.inner_text()
+    page.goto("/clients/")
+    assert _row(page, "Globex Corporation").count() == 1
+    with unscoped("assert"):
+        assert Client.objects.get(pk=globex.pk).status == "active"
+
+
+def test_select_two_clients_merge_preview_confirm_and_undo_from_activity(signed_in_page, celery_worker):
+    page = signed_in_page()
+    msp = page.user.msp
+    target = ClientFactory(msp=msp, name="Acme Tech")
+    source = ClientFactory(msp=msp, name="ACME-Tech Limited", industry="Legal")
+    ClientFactory(msp=msp, name="Globex")
+    TicketFactory.create_batch(2, msp=msp, client=source, subject="VPN down")
+    ContactFactory(msp=msp, client=source, first_name="Sam", last_name="Source", email="sam@acme.example")
+
+    page.goto("/clients/")
+    merge = page.locator("[data-bulk-bar] button[value=merge]")
+    _row(page, "Acme Tech").locator("input[name=pk]").check()
+    assert merge.is_disabled()  # one client cannot merge
+    _row(page, "ACME-Tech Limited").locator("input[name=pk]").check()
+    assert merge.is_enabled()
+    merge.click()
+    page.wait_for_url(re.compile(r"/clients/merge/\?ids=\d+&ids=\d+$"))
+    assert "What moves into Acme Tech" in page.content()
+    page.check(f"input[name='field_industry'][value='{source.pk}']")
+    screenshot(page, "merge-preview")
+    page.click("form[data-merge-form] button[type=submit]")
+    page.wait_for_selector("#merge-progress[data-status='done']", timeout=30_000)
+    assert re.search(r"/clients/merges/\d+/$", page.url)
+    screenshot(page, "merge-status")
+    with unscoped("assert"):
+        assert Client.objects.get(pk=source.pk).merged_into_id == target.pk
+
+    page.goto(f"/clients/{target.pk}/activity/")
+    undo = page.locator("a:has-text('Undo merge…')")
+    assert undo.count() == 1
+    screenshot(page, "client-activity-merge")
+    page.goto("/activity/")
+    assert page.locator("a:has-text('Undo merge…')").count() == 1
+    page.goto(f"/clients/{target.pk}/activity/")
+    page.click("a:has-text('Undo merge…')")
+    page.on("dialog", lambda dialog: dialog.accept())  # "Undo this merge?"
+    page.click("button:has-text('Undo merge')")
+    page.wait_for_selector("#merge-progress[data-status='undone']")
+    with unscoped("assert"):
+        assert Client.objects.get(pk=source.pk).merged_into_id is None
+        assert Client.objects.get(pk=source.pk).status == "active"
+
+
+def test_merge_with_from_the_client_page_suggests_the_duplicate(signed_in_page):
+    page = signed_in_page()
+    msp = page.user.msp
+    client = ClientFactory(msp=msp, name="Contoso Ltd")
+    twin = ClientFactory(msp=msp, name="Contoso Limited")
+    ClientFactory(msp=msp, name="Fabrikam")
+    page.goto(f"/clients/{client.pk}/")
+    page.click("#danger-zone a:has-text('Merge with…')")
+    suggestions = page.locator("[data-merge-suggestions]")
+    assert "Contoso Limited" in suggestions.inner_text() and "Fabrikam" not in suggestions.inner_text()
+    page.fill("#merge-q", "fabri")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-merge-match]")
+    screenshot(page, "client-merge-pick")
+    suggestions.locator("a:has-text('Preview merge')").click()
+    page.wait_for_url(f"**/clients/merge/?ids={client.pk}&ids={twin.pk}")
+    assert "What moves into Contoso Ltd" in page.content()
+
+
+def test_contact_page_invite_merge_and_delete(signed_in_page):
+    page = signed_in_page()
+    msp = page.user.msp
+    client = ClientFactory(msp=msp, name="Tailspin Toys")
+    jo = ContactFactory(msp=msp, client=client, first_name="Jo", last_name="Bloggs", email="jo@tailspin.example",
+                        is_portal_user=True, job_title="Office manager")
+    twin = ContactFactory(msp=msp, client=client, first_name="Jo", last_name="Bloggs", email="jo.b@tailspin.example")
+    TicketFactory(msp=msp, client=client, contact=twin, subject="Printer jam")
+    ContactFactory(msp=msp, client=client, first_name="Al", last_name="Ant", email="al@tailspin.example")
+
+    page.goto(f"/contacts/{jo.pk}/")
+    assert page.locator(".portal-invite .badge").inner_text() == "Pending setup"
+    assert page.locator(".portal-invite button:has-text('Re-send invite')").is_visible()
+    page.click("[data-contact-menu] summary")
+    screenshot(page, "contact-detail")
+    page.click("[data-contact-menu] a:has-text('Merge with…')")
+    assert page.is_checked(f"#pick-{twin.pk}")  # same name: ticked for you
+    screenshot(page, "contact-merge-pick")
+    page.click("button:has-text('Next: choose who stays')")
+    page.check(f"input[name=winner][value='{jo.pk}']")
+    screenshot(page, "contact-merge-winner")
+    page.click("button:has-text('Merge 2 contacts')")
+    page.wait_for_url(f"**/contacts/{jo.pk}/")
+    assert "Printer jam" in page.locator("main").inner_text()  # the twin's ticket followed
+
+    page.click("[data-contact-menu] summary")
+    page.click("[data-contact-menu] a:has-text('Delete…')")
+    page.fill("#reason", "Left the company")
+    page.click("button:has-text('Delete contact')")
+    page.wait_for_url(f"**/clients/{client.pk}/contacts/")
+    assert "Jo Bloggs" not in page.locator("main table").inner_text()
+    with unscoped("assert"):
+        assert Contact.objects.get(pk=jo.pk).deleted_at is not None

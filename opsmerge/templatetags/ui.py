@@ -57,7 +57,8 @@ _STATUS_BADGES = {
     "disconnected": "badge-neutral", "draft": "badge-neutral", "expired": "badge-warning", "cancelled": "badge-neutral",
     "new": "badge-info", "open": "badge-accent", "waiting": "badge-warning", "resolved": "badge-success",
     "closed": "badge-neutral", "sent": "badge-info", "paid": "badge-success", "void": "badge-neutral",
-    "none": "badge-neutral",
+    "queued": "badge-info", "running": "badge-info", "done": "badge-success", "failed": "badge-danger",
+    "undone": "badge-neutral", "none": "badge-neutral",
 }
 
 
