@@ -80,3 +80,37 @@ def deactivate_ids(model, *, msp, tenant, ids: Sequence[str], id_field: str, rea
     with connection.cursor() as cursor:
         cursor.execute(sql, [now, reason, msp.pk, tenant.pk, list(ids), reason])
         return cursor.rowcount
+
+
+def bulk_insert(model, rows: Sequence[dict]) -> int:
+    """INSERT new rows (dicts of attnames) with COPY: no model instances, no per-row
+    SQL. Fields a row leaves out get the model field's default; auto_now(_add)
+    fields get the current time. Returns the number of rows written."""
+    if not rows:
+        return 0
+    from django.utils import timezone
+    from psycopg.types.json import Jsonb
+
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {}
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            defaults[f.attname] = now
+        elif f.has_default():
+            defaults[f.attname] = f.get_default()
+        else:
+            defaults[f.attname] = None if f.null else ("" if f.empty_strings_allowed else None)
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    q = connection.ops.quote_name
+    columns = ", ".join(q(f.column) for f in fields)
+    # Identifiers come from model meta (quoted); the values go through COPY, never into SQL.
+    with connection.cursor() as cursor, cursor.copy(
+            f"COPY {q(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            values = []
+            for f in fields:
+                value = row.get(f.attname, defaults[f.attname])
+                values.append(Jsonb(value) if f.attname in json_fields else value)
+            copy.write_row(values)
+    return len(rows)

@@ -22,7 +22,7 @@ from assets.models import Asset
 from contacts.models import Contact
 from opsmerge.audit import audit_record
 
-from .bulk import bulk_update_values, deactivate_ids, deactivate_unseen
+from .bulk import bulk_insert, bulk_update_values, deactivate_ids, deactivate_unseen
 from .errors import Kind, M365Error
 from .graph import GraphClient
 from .locks import TenantLock
@@ -216,8 +216,8 @@ class TenantSync:
                     counts["email_conflicts"] += 1
                 if values.get("email"):
                     taken[values["email"]] = 0
-                creates.append(Contact(msp=self.msp, client=self.client, source=Contact.Source.M365,
-                                       m365_tenant=self.tenant, m365_object_id=obj["id"], **values))
+                creates.append({"msp_id": self.msp.pk, "client_id": self.client.pk, "source": Contact.Source.M365,
+                                "m365_tenant_id": self.tenant.pk, "m365_object_id": obj["id"], **values})
                 counts["created"] += 1
             else:
                 changed = self._merge(current, user_fields(obj, current, self.now), taken)
@@ -226,7 +226,7 @@ class TenantSync:
                     counts["updated"] += 1
                 else:
                     counts["unchanged"] += 1
-        Contact.objects.bulk_create(creates, batch_size=1000)
+        bulk_insert(Contact, creates)
         bulk_update_values(Contact, msp=self.msp, rows=updates, fields=(*CONTACT_LINK, *CONTACT_OWNED))
 
     @staticmethod
@@ -285,9 +285,9 @@ class TenantSync:
             elif current is None:
                 values = device_fields(obj, None, self.now)
                 values.setdefault("name", clip(obj.get("deviceId") or obj["id"], 200))
-                creates.append(Asset(msp=self.msp, client=self.client, source=Asset.Source.M365,
-                                     kind=device_kind(obj), m365_tenant=self.tenant, m365_object_id=obj["id"],
-                                     **values))
+                creates.append({"msp_id": self.msp.pk, "client_id": self.client.pk, "source": Asset.Source.M365,
+                                "kind": device_kind(obj), "m365_tenant_id": self.tenant.pk,
+                                "m365_object_id": obj["id"], **values})
                 counts["created"] += 1
             else:
                 values = device_fields(obj, current, self.now)
@@ -298,7 +298,7 @@ class TenantSync:
                     counts["updated"] += 1
                 else:
                     counts["unchanged"] += 1
-        Asset.objects.bulk_create(creates, batch_size=1000)
+        bulk_insert(Asset, creates)
         bulk_update_values(Asset, msp=self.msp, rows=updates, fields=(*ASSET_LINK, *ASSET_OWNED))
 
     def _unseen_assets(self, seen: set[str]) -> None:
@@ -353,11 +353,12 @@ class TenantSync:
             if current is None:
                 values = managed_fields(obj, None, owner)
                 values.pop("last_seen_at", None)
-                creates.append(Asset(
-                    msp=self.msp, client=self.client, source=Asset.Source.M365, kind=device_kind(obj),
-                    m365_tenant=self.tenant, name=clip(obj.get("deviceName") or obj["id"], 200),
-                    os=clip(obj.get("operatingSystem"), 100), os_version=clip(obj.get("osVersion"), 100),
-                    last_seen_at=parse_time(obj.get("lastSyncDateTime")), **values))
+                creates.append({
+                    "msp_id": self.msp.pk, "client_id": self.client.pk, "source": Asset.Source.M365,
+                    "kind": device_kind(obj), "m365_tenant_id": self.tenant.pk,
+                    "name": clip(obj.get("deviceName") or obj["id"], 200), "os": clip(obj.get("operatingSystem"), 100),
+                    "os_version": clip(obj.get("osVersion"), 100),
+                    "last_seen_at": parse_time(obj.get("lastSyncDateTime")), **values})
                 counts["created"] += 1
                 continue
             values = managed_fields(obj, current, owner)
@@ -369,9 +370,7 @@ class TenantSync:
                 current.update(changed)
                 updates.append(current)
                 counts["enriched"] += 1
-        Asset.objects.bulk_create(creates, batch_size=1000)
-        for asset in creates:
-            by_intune[asset.intune_id] = {f: getattr(asset, f) for f in self.INTUNE_FIELDS}
+        bulk_insert(Asset, creates)
         bulk_update_values(Asset, msp=self.msp, rows=updates,
                            fields=(*INTUNE_OWNED, "is_active", "removed_at", "removed_reason"))
 
