@@ -176,3 +176,14 @@ def test_contacts_bulk_merge_hands_off(web, msp):
     a, b = ContactFactory(msp=msp, client=client), ContactFactory(msp=msp, client=client)
     response = web.post(reverse("contacts:bulk"), {"action": "merge", "pk": [str(a.pk), str(b.pk)]})
     assert response["Location"] == f"{reverse('contacts:merge')}?ids={min(a.pk, b.pk)}&ids={max(a.pk, b.pk)}"
+
+
+def test_merge_pickers_refuse_other_msps_ids(web, msp):
+    other = MspFactory()
+    theirs = ClientFactory(msp=other)
+    their_contact = ContactFactory(msp=other, client=theirs)
+    assert web.get(reverse("clients:merge"), {"ids": theirs.pk}).status_code == 404
+    assert web.get(reverse("contacts:merge"), {"ids": their_contact.pk}).status_code == 404
+    mine = ClientFactory(msp=msp, name="Mine")
+    html = page(web, "clients:merge", ids=mine.pk, q=theirs.name)
+    assert f'data-merge-match="{theirs.pk}"' not in html
