@@ -72,6 +72,7 @@ class TenantSync:
         self.expected = _expected_totals(msp, tenant)
         self._upn_map: dict[str, int] | None = None
         self._intune_rows: tuple[dict, dict] | None = None
+        self._owner_misses: set[str] = set()
 
     # -- progress --------------------------------------------------------------
     def _progress(self, seen: int = 0) -> None:
@@ -401,11 +402,13 @@ class TenantSync:
             self._upn_map = {upn.lower(): pk for upn, pk in contacts.filter(m365_tenant=self.tenant)
                              .exclude(m365_upn="").values_list("m365_upn", "id")}
         found = {upn: self._upn_map[upn] for upn in upns if upn in self._upn_map}
-        missing = upns - set(found)
+        missing = upns - set(found) - self._owner_misses
         if missing:
             for email, pk in (contacts.annotate(email_ci=Lower("email")).filter(email_ci__in=missing)
                               .values_list("email_ci", "id")):
                 found.setdefault(email, pk)
+                self._upn_map[email] = pk
+            self._owner_misses |= missing - set(found)  # guests and skipped users: ask once per run
         return found
 
 
