@@ -46,6 +46,10 @@ class UserManager(BaseUserManager):
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
+    def get_by_natural_key(self, username):
+        """Sign-in is case-insensitive: emails are stored lower-cased."""
+        return self.get(email=(username or "").strip().lower())
+
     def create_superuser(self, email, password=None, **extra):
         """A platform admin: Django admin access, no MSP."""
         extra.update(is_staff=True, is_superuser=True, msp=None)
