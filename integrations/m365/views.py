@@ -14,14 +14,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.permissions import Op
-from clients.models import Client
+from clients.models import Client, ClientDomain
 from clients.selectors import client_get
 from opsmerge.views.generic import MspView
 
 from . import services
 from .errors import M365Error
 from .models import M365Tenant, SyncRun
-from .selectors import run_latest, runs_by_tenant, tenant_get, tenant_list
+from .selectors import runs_by_tenant, tenant_get, tenant_list
 
 
 def _tab_url(tenant_or_client) -> str:
@@ -35,6 +35,22 @@ def _configured() -> bool:
     return bool(settings.M365_CLIENT_ID and settings.M365_CLIENT_SECRET)
 
 
+def _every(minutes: int) -> str:
+    """"every day", "every 6 hours", "every 90 minutes" for the schedule interval."""
+    for unit, size in (("day", 1440), ("hour", 60), ("minute", 1)):
+        if minutes % size == 0:
+            count = minutes // size
+            return f"every {unit}" if count == 1 else f"every {count} {unit}s"
+    return f"every {minutes} minutes"
+
+
+def _status_partial(request, msp, tenant):
+    """The live status of a tenant (htmx), with its history swapped in out-of-band."""
+    runs = runs_by_tenant(msp=msp, tenants=[tenant], limit=10)[tenant.pk]
+    return render(request, "m365/_tenant_status.html",
+                  {"tenant": tenant, "run": runs[0] if runs else None, "runs": runs, "oob_history": True})
+
+
 class IndexView(MspView):
     """Every tenant of the MSP, tenants waiting for a client, and "Import"."""
 
@@ -46,7 +62,7 @@ class IndexView(MspView):
             "rows": [r for r in rows if r["tenant"].client_id],
             "waiting": [r["tenant"] for r in rows if not r["tenant"].client_id],
             "configured": _configured(),
-            "interval": self.msp.m365_sync_interval_minutes,
+            "interval": _every(self.msp.m365_sync_interval_minutes or 24 * 60),
         })
 
 
@@ -104,7 +120,8 @@ class CallbackView(MspView):
         back = _tab_url(client) if client else reverse("m365:index")
         if request.GET.get("error") or request.GET.get("admin_consent") != "True":
             code = request.GET.get("error") or "consent_not_granted"
-            messages.error(request, f"Consent not granted ({code[:60]}). The tenant was not connected.")
+            messages.error(request, f"Consent not granted ({code[:60]}): nothing was connected. A Global "
+                                    "Administrator of the tenant must accept on Microsoft's page; try Connect again.")
             return HttpResponseRedirect(back)
         try:
             tenant = services.tenant_connect(msp=self.msp, client=client, tenant_id=request.GET.get("tenant", ""),
@@ -128,11 +145,14 @@ class TenantImportView(MspView):
     write_permission = Op.M365_CONNECT
 
     def _context(self, tenant, **extra):
+        domains = services.tenant_domain_names(tenant)
+        # A domain already on another client is not added to the new one (domains are unique per MSP).
+        taken = dict(ClientDomain.objects.filter(msp=self.msp, domain__in=domains).values_list("domain", "client__name"))
         return {
             "tenant": tenant,
             "suggestions": services.tenant_client_suggestions(msp=self.msp, tenant=tenant),
             "clients": Client.objects.filter(msp=self.msp).not_archived().order_by("name").only("pk", "name"),
-            "domains": services.tenant_domain_names(tenant),
+            "domains": [{"name": d, "taken_by": taken.get(d)} for d in domains],
             **extra,
         }
 
@@ -167,8 +187,7 @@ class TenantStatusView(MspView):
 
     def get(self, request, tenant_pk):
         tenant = tenant_get(msp=self.msp, pk=tenant_pk)
-        return render(request, "m365/_tenant_status.html",
-                      {"tenant": tenant, "run": run_latest(msp=self.msp, tenant=tenant)})
+        return _status_partial(request, self.msp, tenant)
 
 
 class TenantSyncView(MspView):
@@ -186,7 +205,7 @@ class TenantSyncView(MspView):
             messages.error(request, " ".join(exc.messages))
             return HttpResponseRedirect(_tab_url(tenant))
         if request.htmx:
-            return render(request, "m365/_tenant_status.html", {"tenant": tenant, "run": run})
+            return _status_partial(request, self.msp, tenant)
         messages.success(request, f"Sync of {tenant.display_name} queued.")
         return HttpResponseRedirect(_tab_url(tenant))
 
