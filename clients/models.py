@@ -124,6 +124,8 @@ class Client(MspOwnedModel, PostalAddress):
             # The clients list's default view: not archived, by name (web list, API).
             models.Index(fields=["msp", "name", "id"], condition=~models.Q(status="archived"),
                          name="client_msp_open_name"),
+            # Every client by name, archived included (contacts grouped by client pages over these).
+            models.Index(fields=["msp", "name", "id"], name="client_msp_name"),
             models.Index(fields=["msp", "last_activity_at"], name="client_msp_last_activity"),
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="client_name_trgm"),
             GinIndex(fields=["custom_fields"], name="client_custom_fields_gin"),
