@@ -199,8 +199,7 @@ class TenantSyncView(MspView):
     def post(self, request, tenant_pk):
         tenant = tenant_get(msp=self.msp, pk=tenant_pk)
         try:
-            run = services.sync_enqueue(msp=self.msp, tenant=tenant, full=request.POST.get("full") == "1",
-                                        actor=request.user)
+            services.sync_enqueue(msp=self.msp, tenant=tenant, full=request.POST.get("full") == "1", actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return HttpResponseRedirect(_tab_url(tenant))

@@ -42,9 +42,15 @@ def chromium():
 
 
 @pytest.fixture
-def chromium_context(chromium, live_server):
+def chromium_context_options():
+    """Extra new_context() options; override in a test module (e.g. ignore_https_errors=True)."""
+    return {}
+
+
+@pytest.fixture
+def chromium_context(chromium, live_server, chromium_context_options):
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900},
-                                  accept_downloads=True)
+                                  accept_downloads=True, **chromium_context_options)
     context.set_default_timeout(15_000)
     yield context
     context.close()

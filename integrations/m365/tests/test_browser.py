@@ -14,8 +14,8 @@ from assets.models import Asset
 from clients.tests.factories import ClientDomainFactory, ClientFactory
 from contacts.models import Contact
 from integrations.m365.models import M365Tenant, SyncRun
-from opsmerge.testing.browser import screenshot
 from opsmerge.tenancy import msp_scope
+from opsmerge.testing.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -23,14 +23,10 @@ DONE = re.compile(r"Succeeded|Failed|Skipped|Interrupted")
 
 
 @pytest.fixture
-def chromium_context(chromium, live_server):
-    """The shared context, but trusting the emulator's self-signed certificate: the
-    browser visits its consent page. OpsMerge itself still verifies it (M365_CA_BUNDLE)."""
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900},
-                                   ignore_https_errors=True)
-    context.set_default_timeout(20_000)
-    yield context
-    context.close()
+def chromium_context_options():
+    """Trust the emulator's self-signed certificate in the browser, which visits its
+    consent page. OpsMerge itself still verifies it (M365_CA_BUNDLE)."""
+    return {"ignore_https_errors": True}
 
 
 @pytest.fixture
@@ -57,13 +53,20 @@ def _sync_now(page):
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')")
 
 
+def _setup(m365_live, msp, *, client_name, tenant_name, domain, **seed):
+    """A client owning `domain`, and an emulated tenant verified for it (plus its onmicrosoft domain)."""
+    client = ClientFactory(msp=msp, name=client_name)
+    ClientDomainFactory(msp=msp, client=client, domain=domain)
+    emu = m365_live.state.add_tenant(tenant_name, [domain, f"{domain.split('.')[0]}.onmicrosoft.com"])
+    emu.seed(**{"guests": 0, "disabled": 0, "service_accounts": 0, **seed})
+    return client, emu
+
+
 def test_connect_sync_and_see_contacts_and_assets(signed_in_page, m365_live):
     page = signed_in_page()
     msp = page.user.msp
-    client = ClientFactory(msp=msp, name="Contoso Ltd")
-    ClientDomainFactory(msp=msp, client=client, domain="contoso.example")
-    emu = m365_live.state.add_tenant("Contoso Ltd", ["contoso.example", "contoso.onmicrosoft.com"])
-    emu.seed(users=12, devices=6, managed=4, guests=0, disabled=0, service_accounts=1)
+    client, emu = _setup(m365_live, msp, client_name="Contoso Ltd", tenant_name="Contoso Ltd", domain="contoso.example",
+                         users=12, devices=6, managed=4, service_accounts=1)  # svc-backup: skipped by default
     # The emulator's consent page lists every tenant: a second one shows the admin chooses.
     m365_live.state.add_tenant("Fabrikam Inc", ["fabrikam.example"]).seed(users=2)
 
@@ -96,6 +99,7 @@ def test_connect_sync_and_see_contacts_and_assets(signed_in_page, m365_live):
     screenshot(page, "m365-sync-running")
     assert _wait_run_finished(page) == "Succeeded"
     assert page.get_by_test_id("count-contacts").inner_text() == "12 new"
+    assert "1 skipped" in page.get_by_test_id("tenant-status").inner_text()
     screenshot(page, "m365-tab-connected")
 
     with msp_scope(msp):
@@ -135,6 +139,8 @@ def test_connect_sync_and_see_contacts_and_assets(signed_in_page, m365_live):
     page.wait_for_url(f"**/clients/{client.pk}/assets/")
     device = next(iter(emu.objects["devices"].values()))
     assert device["displayName"] in page.content()
+    serial = next(m["serialNumber"] for m in emu.objects["managed"].values() if m["azureADDeviceId"] == device["deviceId"])
+    assert serial in page.locator("tr", has_text=device["displayName"]).inner_text()  # Intune enrichment
     screenshot(page, "m365-client-assets")
 
     page.goto("/integrations/m365/")
@@ -146,16 +152,15 @@ def test_connect_sync_and_see_contacts_and_assets(signed_in_page, m365_live):
 def test_import_tenant_as_a_new_client(signed_in_page, m365_live):
     page = signed_in_page()
     msp = page.user.msp
-    existing = ClientFactory(msp=msp, name="Fabrikam (old record)")
-    ClientDomainFactory(msp=msp, client=existing, domain="fabrikam.example")
-    emu = m365_live.state.add_tenant("Fabrikam Inc", ["fabrikam.example", "fabrikam.onmicrosoft.com"])
-    emu.seed(users=5, devices=2, managed=0, guests=0, disabled=0, service_accounts=0)
+    existing, emu = _setup(m365_live, msp, client_name="Fabrikam (old record)", tenant_name="Fabrikam Inc",
+                           domain="fabrikam.example", users=5, devices=2)
 
     page.goto("/integrations/m365/")
     page.get_by_role("button", name="Import from Microsoft 365").click()
     page.get_by_role("link", name=re.compile(r"Accept as admin of Fabrikam Inc")).click()
     page.wait_for_url(re.compile(r"/integrations/m365/tenants/\d+/import/$"))
-    assert "Fabrikam (old record)" in page.locator("form", has_text="Attach to an existing client").inner_text()  # suggested by domain
+    attach = page.locator("form", has_text="Attach to an existing client")
+    assert "Fabrikam (old record)" in attach.inner_text()  # suggested by domain
     screenshot(page, "m365-import")
 
     taken = page.get_by_test_id("domain-taken").inner_text()
@@ -181,9 +186,8 @@ def test_import_tenant_as_a_new_client(signed_in_page, m365_live):
 def test_declined_consent_and_revoked_consent_are_explained(signed_in_page, m365_live):
     page = signed_in_page()
     msp = page.user.msp
-    client = ClientFactory(msp=msp, name="Northwind Traders")
-    emu = m365_live.state.add_tenant("Northwind Traders", ["northwindtraders.example"])
-    emu.seed(users=3, devices=1, managed=0, guests=0, disabled=0, service_accounts=0)
+    client, emu = _setup(m365_live, msp, client_name="Northwind Traders", tenant_name="Northwind Traders",
+                         domain="northwindtraders.example", users=3, devices=1)
 
     page.goto(f"/integrations/m365/clients/{client.pk}/")
     page.get_by_role("button", name="Connect Microsoft 365").click()
