@@ -180,7 +180,8 @@ class ClientTag(MspOwnedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["msp", "client", "tag"], name="clienttag_unique")]
-        indexes = [models.Index(fields=["msp", "tag"], name="clienttag_msp_tag")]
+        # Tag filters (clients list, bulk tag actions): the tag's clients from the index alone.
+        indexes = [models.Index(fields=["msp", "tag", "client"], name="clienttag_msp_tag_client")]
 
 
 class ClientTechGroup(MspOwnedModel):
