@@ -35,7 +35,3 @@ def runs_by_tenant(*, msp, tenants, limit: int = 10) -> dict[int, list[SyncRun]]
     for run in ranked:
         out[run.tenant_id].append(run)
     return out
-
-
-def run_latest(*, msp, tenant) -> SyncRun | None:
-    return SyncRun.objects.filter(msp=msp, tenant=tenant).order_by("-created_at", "-id").first()
