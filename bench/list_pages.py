@@ -3,8 +3,9 @@
 Seeds one MSP with 10,000 clients, 200,000 contacts, 100,000 assets, 200,000 tickets
 (plus a noise MSP) with bench.scale (COPY), VACUUMs, then requests through the Django test
 client as the MSP's Admin: the clients list (default, tag filter, search), the
-contacts list, and a client page. The query count of the clients list is also taken
-on a 1,000-client MSP: it must not grow with the data.
+contacts list (flat, and grouped by client), and a client page. The query counts of the
+clients list (default and tag filter) and of the grouped contacts are also taken on a
+1,000-client MSP: they must not grow with the data.
 """
 
 from __future__ import annotations
@@ -81,8 +82,12 @@ def run():
     from bench.scale import seed_scale
 
     small = seed_scale(clients=1_000, contacts=20_000, assets=10_000, tickets=20_000, noise=False)
-    queries_1k, _, status = _measure(_signed_in(small), "/clients/")
+    small_web = _signed_in(small)
+    queries_1k, _, status = _measure(small_web, "/clients/")
     assert status == 200, status
+    _, small_tag = _busy_client_and_tag(small)
+    tag_queries_1k = _measure(small_web, f"/clients/?tag={small_tag}")[0]
+    grouped_queries_1k = _measure(small_web, "/contacts/?view=grouped")[0]
 
     msp = seed_scale(clients=10_000, contacts=200_000, assets=100_000, tickets=200_000, sites=12_000)
     _vacuum()
@@ -106,5 +111,9 @@ def run():
     yield result("clients_search_ms_p50", search_ms, "ms", 80) | {"queries": search_queries}
     yield result("contacts_list_queries", contact_queries, "queries", "<= 15") | {"grouped_queries": grouped_queries}
     yield result("contacts_list_ms_p50", contact_ms, "ms", None) | {"grouped_ms_p50": round(grouped_ms, 1)}
+    yield result("clients_tag_filter_ms_p50", tag_ms, "ms", 60) | {"queries": tag_queries,
+                                                                   "queries_1k": tag_queries_1k}
+    yield result("contacts_grouped_ms_p50", grouped_ms, "ms", 150) | {"queries": grouped_queries,
+                                                                      "queries_1k": grouped_queries_1k}
     yield result("client_detail_queries", detail_queries, "queries", "<= 15")
     yield result("client_detail_ms_p50", detail_ms, "ms", 60)

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from assets.tests.factories import AssetFactory
@@ -121,3 +122,47 @@ def test_read_only_cannot_write(login, make_user, msp):
     assert reader.get(reverse("contacts:edit", kwargs={"pk": contact.pk})).status_code == 403
     assert reader.post("/contacts/bulk/", {"action": "tag_add", "pk": [contact.pk], "confirm": "1",
                                            "tags": "x"}).status_code == 403
+
+
+def test_grouped_view_shows_the_first_contacts_of_each_group_in_order(web, msp, monkeypatch):
+    from contacts.views import contacts as views
+
+    monkeypatch.setattr(views, "CONTACTS_PER_GROUP", 3)
+    acme, beta = ClientFactory(msp=msp, name="Acme"), ClientFactory(msp=msp, name="Beta")
+    for last in ["Young", "Adams", "Mills", "Brown"]:
+        ContactFactory(msp=msp, client=acme, first_name="A", last_name=last)
+    ContactFactory(msp=msp, client=acme, first_name="P", last_name="Zed", is_primary=True)
+    ContactFactory(msp=msp, client=acme, first_name="Gone", last_name="Aaron", deleted_at=timezone.now())
+    ContactFactory(msp=msp, client=beta, first_name="B", last_name="Only")
+    groups = web.get("/contacts/?view=grouped").context["groups"]
+    assert [g["client__name"] for g in groups] == ["Acme", "Beta"]
+    acme_group = groups[0]
+    assert [c.last_name for c in acme_group["contacts"]] == ["Zed", "Adams", "Brown"]  # primary first, then A–Z
+    assert acme_group["n"] == 5
+    assert [c.last_name for c in groups[1]["contacts"]] == ["Only"] and groups[1]["n"] == 1
+
+
+def test_grouped_view_applies_the_filters_to_groups_rows_and_counts(web, msp):
+    tag = TagFactory(msp=msp, name="tier:gold")
+    acme, beta = ClientFactory(msp=msp, name="Acme"), ClientFactory(msp=msp, name="Beta")
+    gold = ContactFactory(msp=msp, client=acme, first_name="Gold", last_name="One")
+    ContactFactory(msp=msp, client=acme, first_name="Plain", last_name="Two")
+    ContactFactory(msp=msp, client=beta, first_name="Plain", last_name="Three")
+    with unscoped("setup"):
+        ContactTag.objects.create(msp=msp, contact=gold, tag=tag)
+    response = web.get("/contacts/?view=grouped&tag=tier:gold")
+    groups = response.context["groups"]
+    assert [(g["client__name"], g["n"], [c.pk for c in g["contacts"]]) for g in groups] == [("Acme", 1, [gold.pk])]
+    body = response.content.decode()
+    assert reverse("contacts:detail", kwargs={"pk": gold.pk}) in body
+    assert reverse("contacts:edit", kwargs={"pk": gold.pk}) in body
+    assert reverse("clients:detail", kwargs={"pk": acme.pk}) in body
+
+
+def test_pk_url_matches_reverse():
+    from opsmerge.templatetags.ui import pk_url
+
+    for name in ("contacts:detail", "contacts:edit", "contacts:make_primary", "clients:detail"):
+        assert pk_url(name, 42) == reverse(name, kwargs={"pk": 42})
+    with pytest.raises((TypeError, ValueError)):
+        pk_url("contacts:detail", "1/../x")
