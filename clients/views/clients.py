@@ -312,12 +312,14 @@ class ClientContactsTab(ClientTabView):
     def tab_context(self, client):
         from assets.models import Asset
         from contacts.models import Contact
+        from contacts.views.contacts import contact_tags_prefetch
         from tickets.models import Ticket
 
         contacts = (
             Contact.objects.filter(msp=self.msp, client=client).alive().select_related("organisation")
             .annotate(ticket_count=count_subquery(Ticket.objects.all(), "contact"),
                       asset_count=count_subquery(Asset.objects.filter(is_active=True), "contact"))
+            .prefetch_related(contact_tags_prefetch(self.msp))
             .order_by("-is_primary", "-is_active", "last_name", "first_name", "organisation_name")
         )
         return {"contacts": contacts}

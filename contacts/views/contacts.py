@@ -39,6 +39,12 @@ GROUPS_PER_PAGE = 20
 CONTACTS_PER_GROUP = 25
 
 
+def contact_tags_prefetch(msp) -> Prefetch:
+    """Each contact's tags by name as `contact.tag_list` (contacts/_contact_rows.html):
+    a plain list, so rendering a row builds no related manager."""
+    return Prefetch("tags", queryset=Tag.objects.filter(msp=msp).order_by("name"), to_attr="tag_list")
+
+
 def contact_rows(msp):
     """Contacts of `msp` with the list columns, in constant queries."""
     return (
@@ -46,7 +52,7 @@ def contact_rows(msp):
         .select_related("client", "organisation")
         .annotate(ticket_count=count_subquery(Ticket.objects.all(), "contact"),
                   asset_count=count_subquery(Asset.objects.filter(is_active=True), "contact"))
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.filter(msp=msp).order_by("name")))
+        .prefetch_related(contact_tags_prefetch(msp))
     )
 
 
@@ -137,9 +143,8 @@ class ContactListView(ObjectListView):
 
     def group_rows(self, matching, client_ids: list, *, unassigned: bool):
         """The first CONTACTS_PER_GROUP matching contacts of each group, in one query:
-        the window ranks ids only (contact_msp_client_alive_rank holds that order), and
-        the list columns (counts, tags) are computed for the rows shown, not for every
-        contact of a big client."""
+        the window ranks ids only, and the list columns (counts) are computed for the
+        rows shown, not for every contact of a big client."""
         condition = Q(client_id__in=client_ids) | (Q(client__isnull=True) if unassigned else Q(pk__in=[]))
         order = [F("is_primary").desc(), F("last_name").asc(), F("first_name").asc(), F("pk").asc()]
         shown = (matching.filter(condition)
