@@ -8,7 +8,7 @@ import re
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import EmailValidator, URLValidator
 
 from opsmerge.validators import (
     normalize_domain,
@@ -27,6 +27,7 @@ TRUE = {"yes", "y", "true", "t", "1", "x", "on", "ja", "oui", "si", "✓"}
 FALSE = {"no", "n", "false", "f", "0", "off", "nein", "non", ""}
 _PHONE_TEXT = re.compile(r"^\+?[0-9 ().\-/]+((ext\.?|x)\s*[0-9]+)?$", re.IGNORECASE)
 _url = URLValidator(schemes=["http", "https"])
+_TRIGGERS = "".join(FORMULA_TRIGGERS)
 
 
 class CellError(Exception):
@@ -38,7 +39,7 @@ class CellError(Exception):
 def clean_cell(raw: str) -> str:
     """Trim, and undo the apostrophe our exports put before formula characters."""
     value = raw.strip() if raw else ""
-    if len(value) > 1 and value[0] == "'" and value[1] in "".join(FORMULA_TRIGGERS):
+    if len(value) > 1 and value[0] == "'" and value[1] in _TRIGGERS:
         value = value[1:].strip()
     return value
 
@@ -72,12 +73,28 @@ def max_length(value: str, limit: int) -> str:
     return value
 
 
+# Django's EmailValidator accepts `user@domain` when the user part matches its
+# dot-atom (or quoted-string) pattern and the domain its hostname pattern (or an IP
+# literal, or localhost). This one compiled pattern is its dot-atom + hostname case,
+# built from Django's own pieces with its flags: a value it matches passes Django's
+# validator too (neither part can hold the "@" the validator splits on), so the
+# common case skips the validator's lazy regexes; anything else still goes through
+# validate_email_address, which decides.
+_EMAIL_COMMON = re.compile(
+    r"^[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(?:\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*@"
+    + EmailValidator.hostname_re + EmailValidator.domain_re + EmailValidator.tld_no_fqdn_re + r"\Z",
+    re.IGNORECASE,
+)
+_EMAIL_MAX = 320  # EmailValidator's limit (RFC 3696); ours for storage is 254, below
+
+
 def email(value: str) -> str:
     value = normalize_email(value)
-    try:
-        validate_email_address(value)
-    except ValidationError:
-        raise CellError("Not a valid email address.") from None
+    if len(value) > _EMAIL_MAX or not _EMAIL_COMMON.match(value):
+        try:
+            validate_email_address(value)
+        except ValidationError:
+            raise CellError("Not a valid email address.") from None
     if len(value) > 254:
         raise CellError("Longer than 254 characters.")
     return value

@@ -53,7 +53,8 @@ class JobRunner:
         self.processor = processor_for(job.kind)(msp=self.msp, job=job, actor=job.created_by)
 
     def _row(self, number: int, cells: list[str]) -> Row:
-        values = {key: clean_cell(cells[index]) if index < len(cells) else "" for index, key in self.mapping.items()}
+        count = len(cells)
+        values = {key: clean_cell(cells[index]) if index < count else "" for index, key in self.mapping.items()}
         row = Row(number=number, cells=cells, values=values)
         extra = [c for c in cells[self.width:] if c.strip()]
         if extra:

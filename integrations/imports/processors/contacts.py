@@ -54,18 +54,22 @@ class ContactsProcessor(Processor):
         self.seen_primary: dict[int, int] = {}
         self.portal_changes: list[tuple[int, bool]] = []
         self.lengths = {f: Contact._meta.get_field(f).max_length for f in TEXT_FIELDS}
+        # The optional cells' parsers, in the order their errors are reported.
+        self.parsers = [
+            *((name, partial(cells.max_length, limit=self.lengths[name])) for name in TEXT_FIELDS),
+            *((name, cells.phone_text) for name in PHONE_FIELDS),
+            *((name, cells.parse_bool) for name in FLAG_FIELDS),
+            ("kind", _kind),
+            ("tags", _tags),
+        ]
 
     # --- per row, no database -------------------------------------------------------
     def clean(self, row: Row) -> None:
         email = row.take("email", cells.email, required=True)
-        for name in TEXT_FIELDS:
-            row.take(name, partial(cells.max_length, limit=self.lengths[name]))
-        for name in PHONE_FIELDS:
-            row.take(name, cells.phone_text)
-        for name in FLAG_FIELDS:
-            row.take(name, cells.parse_bool)
-        row.take("kind", _kind)
-        row.take("tags", _tags)
+        values = row.values
+        for name, parse in self.parsers:
+            if values.get(name):  # a blank or unmapped optional cell is left as it is
+                row.take(name, parse)
         client_name = row.values.get("client", "")
         if client_name:
             found = self.clients.get(name_key(client_name), False)
