@@ -166,3 +166,17 @@ def test_pk_url_matches_reverse():
         assert pk_url(name, 42) == reverse(name, kwargs={"pk": 42})
     with pytest.raises((TypeError, ValueError)):
         pk_url("contacts:detail", "1/../x")
+
+
+@pytest.mark.parametrize("url", ["/contacts/", "/contacts/?view=grouped"])
+def test_contact_rows_escape_what_users_typed(web, msp, url):
+    acme = ClientFactory(msp=msp, name="Acme")
+    contact = ContactFactory(msp=msp, client=acme, first_name="<script>x</script>", job_title='CTO "&"')
+    with unscoped("setup"):
+        ContactTag.objects.create(msp=msp, contact=contact, tag=TagFactory(msp=msp, name="a&b <i>"))
+    body = web.get(url).content.decode()
+    assert "<script>x</script>" not in body and "&lt;script&gt;x&lt;/script&gt;" in body
+    assert "CTO &quot;&amp;&quot;" in body
+    assert '?tag=a%26b%20%3Ci%3E">a&amp;b &lt;i&gt;</a>' in body
+    make_primary = reverse("contacts:make_primary", kwargs={"pk": contact.pk})
+    assert f'action="{make_primary}"' in body and 'name="csrfmiddlewaretoken"' in body
