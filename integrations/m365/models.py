@@ -38,6 +38,13 @@ class M365Tenant(MspOwnedModel):
                                            help_text="Unknown until a sync has asked Intune.")
     users_delta_link = models.TextField(blank=True, editable=False)
     devices_delta_link = models.TextField(blank=True, editable=False)
+    # managedDevices has no v1.0 delta: between complete listings a sync asks only for the
+    # devices that checked in since the last listing began (see docs/m365.md).
+    intune_listed_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the last successful Intune listing (complete or changes only) began.")
+    intune_full_listed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the last complete Intune listing began.")
     last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
