@@ -163,7 +163,8 @@ def phone_number(code: str, number: str) -> str:
 
 def phone_text(value: str) -> str:
     """Free-form contact phone: kept as written, but it must look like a phone number."""
-    if not _PHONE_TEXT.match(value) or sum(ch.isdigit() for ch in value) < 3:
+    # Once the pattern matched, the only digits left are ASCII ones: count those.
+    if not _PHONE_TEXT.match(value) or sum(map(value.count, "0123456789")) < 3:
         raise CellError("Not a phone number.")
     return max_length(value, 40)
 
