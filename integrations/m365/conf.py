@@ -48,6 +48,19 @@ def lock_ttl() -> int:
     return int(_setting("M365_LOCK_TTL", 120, int))
 
 
+def intune_full_every_hours() -> float:
+    """managedDevices has no delta: between complete listings a sync asks only for
+    devices that checked in since the last listing; a complete listing (which notices
+    devices removed from Intune) runs on full syncs and once this many hours passed."""
+    return _setting("M365_INTUNE_FULL_EVERY_HOURS", 24.0)
+
+
+def intune_overlap_minutes() -> float:
+    """How far before the last listing's start the changed-devices filter reaches back
+    (clock skew between OpsMerge and Microsoft, check-ins reported late)."""
+    return _setting("M365_INTUNE_OVERLAP_MINUTES", 15.0)
+
+
 def http_timeout() -> float:
     return _setting("M365_HTTP_TIMEOUT", 60.0)
 

@@ -13,8 +13,10 @@ import logging
 import os
 import socket
 from collections import Counter
+from datetime import UTC, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -22,6 +24,7 @@ from assets.models import Asset
 from contacts.models import Contact
 from opsmerge.audit import audit_record
 
+from . import conf
 from .bulk import bulk_insert, bulk_update_values, deactivate_ids, deactivate_unseen
 from .errors import Kind, M365Error
 from .graph import GraphClient
@@ -36,6 +39,7 @@ from .mapping import (
     MANAGED_SELECT,
     REMOVAL_REASONS,
     USER_SELECT,
+    ZERO_GUID,
     clip,
     device_fields,
     device_kind,
@@ -70,8 +74,10 @@ class TenantSync:
         self.phase = ""
         self.phase_base = 0
         self.expected = _expected_totals(msp, tenant)
-        self._upn_map: dict[str, int] | None = None
+        self._upn_map: dict[str, int] = {}
+        self._upns_loaded = False
         self._intune_rows: tuple[dict, dict] | None = None
+        self._intune_complete = True
         self._owner_misses: set[str] = set()
 
     # -- progress --------------------------------------------------------------
@@ -307,16 +313,31 @@ class TenantSync:
             Asset, msp=self.msp, tenant=self.tenant, seen=seen, id_field="m365_object_id",
             reason="not_in_tenant", now=self.now, at_field="removed_at", reason_field="removed_reason")
 
-    # -- Intune managed devices: enrichment (no delta in v1.0: re-listed every run) -----------
+    # -- Intune managed devices: enrichment -----------------------------------------------------
+    # managedDevices has no v1.0 delta. A complete listing runs on full syncs and when the last
+    # one began over M365_INTUNE_FULL_EVERY_HOURS ago; in between, a sync asks only for the
+    # devices that checked in (lastSyncDateTime) since the last listing began, less an overlap.
+    def _intune_since(self, started):
+        """None for a complete listing, else the lastSyncDateTime to ask from."""
+        tenant = self.tenant
+        if self.run.full or tenant.intune_listed_at is None or tenant.intune_full_listed_at is None:
+            return None
+        if started - tenant.intune_full_listed_at >= timedelta(hours=conf.intune_full_every_hours()):
+            return None
+        return tenant.intune_listed_at - timedelta(minutes=conf.intune_overlap_minutes())
+
     def _intune(self) -> None:
-        seen: set[str] = set()
+        started = timezone.now()
+        since = self._intune_since(started)
+        refused = ""
         try:
-            for body in self.graph.pages_of("deviceManagement/managedDevices",
-                                            {"$select": MANAGED_SELECT, "$top": 999}):
-                values = body.get("value") or []
-                seen.update(o["id"] for o in values)
-                self.apply_managed(values)
-                self._progress(len(seen))
+            try:
+                seen = self._list_managed(since)
+            except M365Error as exc:
+                if since is None or exc.status != 400:
+                    raise
+                refused, since = exc.code, None  # a tenant that refuses the filter: list everything
+                seen = self._list_managed(None)
         except M365Error as exc:
             if exc.status not in (400, 403):
                 raise
@@ -324,14 +345,50 @@ class TenantSync:
             if self.tenant.intune_available is not False:
                 M365Tenant.objects.filter(msp=self.msp, pk=self.tenant.pk).update(intune_available=False)
             return
-        if self.tenant.intune_available is not True:
-            M365Tenant.objects.filter(msp=self.msp, pk=self.tenant.pk).update(intune_available=True)
-        with transaction.atomic():
-            # Intune-only assets (no Entra registration) that left Intune.
-            self.counts["assets"]["deactivated"] += deactivate_unseen(
-                Asset, msp=self.msp, tenant=self.tenant, seen=seen, id_field="intune_id", reason="not_in_intune",
-                now=self.now, at_field="removed_at", reason_field="removed_reason",
-                only_unlinked=True)
+        updates = {"intune_available": True, "intune_listed_at": started}
+        if since is not None:
+            self.notes.append(f"Intune: {len(seen)} changed devices since {since:%Y-%m-%d %H:%M} UTC "
+                              f"(complete listing every {conf.intune_full_every_hours():g} h)")
+        else:
+            updates["intune_full_listed_at"] = started
+            if refused:
+                self.notes.append(f"Intune: the changed-devices filter was refused ({refused}); listed every device")
+            elif not self.run.full:
+                self.notes.append(f"Intune: complete listing, {len(seen)} devices")
+            with transaction.atomic():
+                self._intune_gone(seen)
+        M365Tenant.objects.filter(msp=self.msp, pk=self.tenant.pk).update(**updates)
+        for key, value in updates.items():
+            setattr(self.tenant, key, value)
+
+    def _list_managed(self, since) -> set[str]:
+        """Read managedDevices (every one, or those synced since `since`) and apply each page."""
+        params = {"$select": MANAGED_SELECT, "$top": 999}
+        if since is not None:
+            params["$filter"] = f"lastSyncDateTime ge {since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        self._intune_complete = since is None
+        seen: set[str] = set()
+        for body in self.graph.pages_of("deviceManagement/managedDevices", params):
+            values = body.get("value") or []
+            seen.update(o["id"] for o in values)
+            self.apply_managed(values)
+            self._progress(len(seen))
+        return seen
+
+    def _intune_gone(self, seen: set[str]) -> None:
+        """After a complete listing: Intune-only assets that left Intune become inactive,
+        and Entra assets whose Intune record is gone stop claiming it (intune_id cleared)."""
+        self.counts["assets"]["deactivated"] += deactivate_unseen(
+            Asset, msp=self.msp, tenant=self.tenant, seen=seen, id_field="intune_id", reason="not_in_intune",
+            now=self.now, at_field="removed_at", reason_field="removed_reason", only_unlinked=True)
+        by_intune, _ = self._intune_index([])
+        stale = [row for key, row in by_intune.items()
+                 if key not in seen and row["intune_id"] == key and row["m365_object_id"]]
+        for row in stale:
+            row["intune_id"] = ""
+        if stale:
+            self.counts["assets"]["intune_cleared"] += bulk_update_values(
+                Asset, msp=self.msp, rows=stale, fields=("intune_id",))
 
     @transaction.atomic
     def apply_managed(self, objs: list[dict]) -> None:
@@ -339,7 +396,7 @@ class TenantSync:
         if not objs:
             return
         counts["intune_seen"] += len(objs)
-        by_intune, by_device = self._intune_index()
+        by_intune, by_device = self._intune_index(objs)
         unmatched = [o["serialNumber"] for o in objs if o.get("serialNumber") and o["id"] not in by_intune
                      and by_device.get(o.get("azureADDeviceId") or "\0") is None]
         by_serial = {r["serial_number"]: r for r in Asset.objects.filter(
@@ -378,29 +435,33 @@ class TenantSync:
     INTUNE_FIELDS = ("id", "m365_object_id", "m365_device_id", "removed_at", "removed_reason", "is_active",
                      *INTUNE_OWNED)
 
-    def _intune_index(self) -> tuple[dict, dict]:
-        """The tenant's assets by Intune id and by Entra deviceId, loaded once per run:
-        managedDevices has no delta, so every run re-reads it and most pages change
-        nothing; one query beats one lookup per page. Rows are updated in place."""
-        if self._intune_rows is None:
-            by_intune, by_device = {}, {}
-            for row in Asset.objects.filter(msp=self.msp, m365_tenant=self.tenant).values(*self.INTUNE_FIELDS):
-                if row["intune_id"]:
-                    by_intune[row["intune_id"]] = row
-                if row["m365_device_id"]:
-                    by_device[row["m365_device_id"]] = row
-            self._intune_rows = (by_intune, by_device)
-        return self._intune_rows
+    def _intune_index(self, objs: list[dict]) -> tuple[dict, dict]:
+        """The tenant's assets by Intune id and by Entra deviceId; rows are updated in
+        place. A complete listing loads them all once per run (most of its pages change
+        nothing: one query beats one lookup per page); a changed-devices listing looks
+        up only its page's devices."""
+        if self._intune_complete:
+            if self._intune_rows is None:
+                self._intune_rows = _by_intune_and_device(Asset.objects.filter(msp=self.msp, m365_tenant=self.tenant))
+            return self._intune_rows
+        device_ids = [o["azureADDeviceId"] for o in objs if o.get("azureADDeviceId") not in (None, "", ZERO_GUID)]
+        return _by_intune_and_device(Asset.objects.filter(msp=self.msp, m365_tenant=self.tenant).filter(
+            Q(intune_id__in=[o["id"] for o in objs]) | Q(m365_device_id__in=device_ids)))
 
     def _owners(self, upns: set[str]) -> dict[str, int]:
-        """Owner UPN → contact id: this tenant's users (loaded once per run), then any
-        contact of the client with that email (indexed on lower(email))."""
+        """Owner UPN → contact id: this tenant's users (all of them, loaded once, for a
+        complete listing; else just these UPNs), then any contact of the client with
+        that email (indexed on lower(email)). A UPN nobody has is asked once per run."""
         if not upns:
             return {}
         contacts = Contact.objects.filter(msp=self.msp, client=self.client, deleted_at__isnull=True)
-        if self._upn_map is None:
-            self._upn_map = {upn.lower(): pk for upn, pk in contacts.filter(m365_tenant=self.tenant)
-                             .exclude(m365_upn="").values_list("m365_upn", "id")}
+        tenant_users = contacts.filter(m365_tenant=self.tenant).exclude(m365_upn="")
+        if self._intune_complete and not self._upns_loaded:
+            self._upn_map.update((upn.lower(), pk) for upn, pk in tenant_users.values_list("m365_upn", "id"))
+            self._upns_loaded = True
+        elif not self._upns_loaded and (ask := upns - self._upn_map.keys() - self._owner_misses):
+            self._upn_map.update(tenant_users.annotate(upn_ci=Lower("m365_upn")).filter(upn_ci__in=ask)
+                                 .values_list("upn_ci", "id"))
         found = {upn: self._upn_map[upn] for upn in upns if upn in self._upn_map}
         missing = upns - set(found) - self._owner_misses
         if missing:
@@ -410,6 +471,16 @@ class TenantSync:
                 self._upn_map[email] = pk
             self._owner_misses |= missing - set(found)  # guests and skipped users: ask once per run
         return found
+
+
+def _by_intune_and_device(assets) -> tuple[dict, dict]:
+    by_intune, by_device = {}, {}
+    for row in assets.values(*TenantSync.INTUNE_FIELDS):
+        if row["intune_id"]:
+            by_intune[row["intune_id"]] = row
+        if row["m365_device_id"]:
+            by_device[row["m365_device_id"]] = row
+    return by_intune, by_device
 
 
 def _expected_totals(msp, tenant) -> dict[str, int]:

@@ -6,7 +6,7 @@ Routes (see design/m365-sync.md §6):
   GET  /{tid}/v2.0/adminconsent, /{tid}/adminconsent     admin consent → 302 to redirect_uri
   GET  /v1.0/organization
   GET  /v1.0/users, /v1.0/users/delta, /v1.0/devices, /v1.0/devices/delta
-  GET  /v1.0/deviceManagement/managedDevices
+  GET  /v1.0/deviceManagement/managedDevices          ($filter=lastSyncDateTime ge <time>)
   GET/POST /_emulator/...                                control API (CLI use: counters, mutations)
 """
 
@@ -15,9 +15,11 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 import ssl
 import threading
 import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -30,6 +32,10 @@ GRAPH_RESOURCES = {
     "deviceManagement/managedDevices": ("managed", "DeviceManagementManagedDevices.Read.All"),
 }
 ORG_ROLES = {"Organization.Read.All", "Directory.Read.All"}
+# $filter on a listing: only what OpsMerge uses, DateTimeOffset comparisons of managedDevices.
+FILTERABLE = {"managed": {"lastSyncDateTime"}}
+_FILTER = re.compile(r"^(\w+) (ge|gt|le|lt) (\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d))$")
+_COMPARE = {"ge": datetime.__ge__, "gt": datetime.__gt__, "le": datetime.__le__, "lt": datetime.__lt__}
 
 
 def _b64(data: dict) -> str:
@@ -43,6 +49,25 @@ def _unb64(token: str) -> dict:
 def _graph_error(status: int, code: str, message: str) -> tuple[int, dict]:
     return status, {"error": {"code": code, "message": message,
                               "innerError": {"request-id": "emu", "date": time.strftime("%Y-%m-%dT%H:%M:%S")}}}
+
+
+def _filter(resource: str, clause: str):
+    """A predicate for `$filter=<DateTimeOffset property> <ge|gt|le|lt> <ISO 8601 time>`,
+    comparing times (not strings); None when the clause is not supported."""
+    match = _FILTER.match(clause.strip())
+    if not match or match[1] not in FILTERABLE.get(resource, ()):
+        return None
+    prop, compare = match[1], _COMPARE[match[2]]
+    try:
+        bound = datetime.fromisoformat(match[3])
+    except ValueError:
+        return None
+
+    def matches(obj: dict) -> bool:
+        value = obj.get(prop)
+        return bool(value) and compare(datetime.fromisoformat(value), bound)
+
+    return matches
 
 
 def _select(obj: dict, select: list[str] | None, keys=None) -> dict:
@@ -243,6 +268,8 @@ class Handler(BaseHTTPRequestHandler):
     def _graph(self, resource_path: str, query: dict):
         route = resource_path.replace("deviceManagement/managedDevices", "managed").replace("/", "_")
         self._count(route)
+        with self.server.state.lock:
+            self.server.state.queries.append((route, dict(query)))
         auth = self.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
         entry = self.server.state.check_token(token)
@@ -278,8 +305,9 @@ class Handler(BaseHTTPRequestHandler):
     def _list(self, tenant, name: str, resource: str, query: dict):
         if "$skiptoken" in query:
             tok = _unb64(query["$skiptoken"])
-            offset, top, select = tok["o"], tok["t"], tok["s"]
+            offset, top, select, clause = tok["o"], tok["t"], tok["s"], tok.get("f", "")
         else:
+            clause = query.get("$filter", "")
             try:
                 top = int(query.get("$top", 100))
             except ValueError:
@@ -290,12 +318,18 @@ class Handler(BaseHTTPRequestHandler):
                                                 "between 1 and 999 inclusive."))
             offset, select = 0, [s for s in query.get("$select", "").split(",") if s]
         order = tenant.order[resource]
+        if clause:  # filtered first, then paged: a page holds `top` matches
+            matches = _filter(resource, clause)
+            if matches is None:
+                return self._send(*_graph_error(400, "BadRequest", f"Invalid filter clause: {clause}"))
+            objects = tenant.objects[resource]
+            order = [oid for oid in order if tenant.live(resource, oid) and matches(objects[oid])]
         chunk = order[offset:offset + top]
         value = [_select(tenant.objects[resource][oid], select) for oid in chunk if tenant.live(resource, oid)]
         body = {"@odata.context": f"{self._base()}/v1.0/$metadata#{name}", "value": value}
         if offset + top < len(order):
             body["@odata.nextLink"] = f"{self._base()}/v1.0/{name}?$skiptoken=" + _b64(
-                {"o": offset + top, "t": top, "s": select})
+                {"o": offset + top, "t": top, "s": select, **({"f": clause} if clause else {})})
         self._send(200, body)
 
     def _delta(self, tenant, name: str, resource: str, query: dict):

@@ -12,8 +12,9 @@ import random
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 GRAPH_ROLES = (
     "User.Read.All",
@@ -55,6 +56,11 @@ _OS = (("Windows", "10.0.22631", "Dell Inc.", "Latitude 7440", "LAPTOP"),
 
 def _guid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def graph_now() -> str:
+    """The current time as Graph writes a DateTimeOffset (UTC, second precision)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -142,6 +148,10 @@ class EmuTenant:
         self.removed[resource][oid] = reason
         self._touch(resource, oid, None)
 
+    def check_in(self, oid: str, **changes) -> dict:
+        """An Intune device syncs with Intune now (lastSyncDateTime = now), reporting `changes`."""
+        return self.update("managed", oid, lastSyncDateTime=graph_now(), **changes)
+
     def restore(self, resource: str, oid: str) -> None:
         self.removed[resource].pop(oid, None)
         self._touch(resource, oid, None)
@@ -228,7 +238,8 @@ class EmuTenant:
 
     def mutate(self, *, fraction: float = 0.01, seed: int = 1) -> dict[str, int]:
         """Change about `fraction` of users and devices: renames and job titles
-        (partial updates), disables, soft and hard deletes, and new objects."""
+        (partial updates), disables, soft and hard deletes, and new objects; and of
+        Intune devices: check-ins (new compliance state or OS version) and retirements."""
         rng = random.Random(f"{self.tid}:mutate:{seed}:{self.seq}")
         done = Counter()
         for resource in ("users", "devices"):
@@ -261,6 +272,18 @@ class EmuTenant:
                         clone.update(deviceId=_guid(rng), displayName=f"NEW-{self.seq}")
                     self.add(resource, clone)
                     done[f"{resource}_added"] += 1
+        managed = [oid for oid in self.order["managed"] if self.live("managed", oid)]
+        for i, oid in enumerate(rng.sample(managed, max(1, int(len(managed) * fraction))) if managed else ()):
+            if i % 10 == 9:
+                self.remove("managed", oid)  # retired: gone from the listing
+                done["managed_removed"] += 1
+            elif i % 2:
+                compliant = self.objects["managed"][oid]["complianceState"] == "compliant"
+                self.check_in(oid, complianceState="noncompliant" if compliant else "compliant")
+                done["managed_checked_in"] += 1
+            else:
+                self.check_in(oid, osVersion=f"10.0.{rng.randrange(30000)}")
+                done["managed_checked_in"] += 1
         return dict(done)
 
 
@@ -281,6 +304,7 @@ class EmulatorState:
         self.error_rate = 0.0
         self.rng = random.Random(0)
         self.delta_page_size = 999
+        self.queries: deque[tuple[str, dict]] = deque(maxlen=1000)  # (route, query) of recent Graph calls
         # What "the admin" does on the consent page: (tid, "accept"|"decline") or None
         # to show a chooser page (demo).
         self.consent_answer: tuple[str, str] | None = None
@@ -306,6 +330,7 @@ class EmulatorState:
     def reset_counts(self) -> None:
         with self.lock:
             self.counts.clear()
+            self.queries.clear()
 
     # -- tokens ----------------------------------------------------------------------
     def issue_token(self, tid: str) -> str:
