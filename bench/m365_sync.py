@@ -1,5 +1,9 @@
 """Microsoft 365 sync via the HTTPS emulator: full sync of 50k users + 20k devices + 20k Intune, then a 1% delta.
 
+The delta changes 1% of users, Entra devices and Intune devices (check-ins and
+retirements); its Intune step asks only for devices that checked in since the full
+sync's listing began (managedDevices has no delta API; see docs/m365.md).
+
 The emulator runs as its own process (`python -m integrations.m365.emulator`), so
 JSON encoding on the "Microsoft" side does not share a CPU core's GIL with the sync.
 The sync is the real code path: msal token, requests session, $select/$top=999,
@@ -87,7 +91,8 @@ def run():
             "users": USERS, "devices": DEVICES, "managed_devices": MANAGED, "contacts_created": contacts,
             "pages": full.pages}
         yield result("delta_sync_seconds", delta_seconds, "s", 3) | {
-            "changes": changed, "delta_graph_requests": requests_delta, "counts": delta.counts}
+            "changes": changed, "delta_graph_requests": requests_delta, "counts": delta.counts,
+            "notes": delta.notes}
         yield result("graph_requests", requests_full, "requests", None)
         yield result("rows_per_s", objects / full_seconds, "rows/s", None) | {"objects": objects}
     finally:
