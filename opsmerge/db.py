@@ -31,5 +31,6 @@ def lock_for_update(instance, *, message: str):
     from django.core.exceptions import ValidationError
 
     model = type(instance)
-    if not model._base_manager.select_for_update(of=("self",)).filter(pk=instance.pk).exists():
+    rows = model._base_manager.select_for_update(of=("self",)).filter(pk=instance.pk, msp_id=instance.msp_id)
+    if not rows.exists():
         raise ValidationError(message)
