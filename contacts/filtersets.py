@@ -16,8 +16,8 @@ ROLE_FIELDS = {"primary": "is_primary", "billing": "is_billing", "portal": "is_p
 
 class ContactFilterSet(MspFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Search")
-    kind = django_filters.ChoiceFilter(choices=Contact.Kind.choices)
-    role = django_filters.ChoiceFilter(choices=ROLE_CHOICES, method="filter_role")
+    kind = django_filters.ChoiceFilter(choices=Contact.Kind.choices, empty_label="Any")
+    role = django_filters.ChoiceFilter(choices=ROLE_CHOICES, method="filter_role", empty_label="Any")
     is_active = django_filters.BooleanFilter()
     client = django_filters.ModelChoiceFilter(queryset=msp_queryset(Client))
     tag = django_filters.ModelMultipleChoiceFilter(
