@@ -21,6 +21,7 @@ class Column:
     required: bool = False  # the column must be mapped, and each row needs a value
     synonyms: tuple[str, ...] = field(default=())
     help: str = ""
+    custom: bool = False  # an MSP-defined custom field (its synonyms are its key)
 
 
 _CLIENT_COLUMNS = (
@@ -91,12 +92,17 @@ _SITE_COLUMNS = (
 COLUMNS: dict[str, tuple[Column, ...]] = {CLIENTS: _CLIENT_COLUMNS, CONTACTS: _CONTACT_COLUMNS, SITES: _SITE_COLUMNS}
 
 
-def columns_for(kind: str) -> tuple[Column, ...]:
-    return COLUMNS[kind]
+def columns_for(kind: str, msp=None) -> tuple[Column, ...]:
+    """The kind's columns; with `msp`, followed by that MSP's custom fields of the kind."""
+    if msp is None:
+        return COLUMNS[kind]
+    from .custom import custom_columns
+
+    return (*COLUMNS[kind], *custom_columns(msp=msp, kind=kind))
 
 
-def headers_for(kind: str) -> list[str]:
-    return [c.header for c in COLUMNS[kind]]
+def headers_for(kind: str, msp=None) -> list[str]:
+    return [c.header for c in columns_for(kind, msp)]
 
 
 def header_key(header: str) -> str:
@@ -104,15 +110,20 @@ def header_key(header: str) -> str:
     return re.sub(r"[^0-9a-z]", "", (header or "").casefold())
 
 
-def auto_mapping(kind: str, headers: list[str], remembered: dict[str, str] | None = None) -> dict[int, str]:
-    """{column index in the file: field key}. The exact header wins, then what this MSP
-    mapped before, then synonyms; each field is used at most once."""
+def auto_mapping(kind: str, headers: list[str], remembered: dict[str, str] | None = None, msp=None
+                 ) -> dict[int, str]:
+    """{column index in the file: field key}. The exact header (or a custom field's
+    key) wins, then what this MSP mapped before, then synonyms; each field is used at
+    most once. With `msp`, its custom fields of the kind are mapped too."""
+    columns = columns_for(kind, msp)
     by_key: dict[str, str] = {}
-    for col in COLUMNS[kind]:
+    exact: dict[str, str] = {}
+    for col in columns:
         for name in (col.header, col.key, *col.synonyms):
             by_key.setdefault(header_key(name), col.key)
-    exact = {header_key(c.header): c.key for c in COLUMNS[kind]}
-    valid = {c.key for c in COLUMNS[kind]}
+        for name in (col.header, *(col.synonyms if col.custom else ())):
+            exact.setdefault(header_key(name), col.key)  # built-in headers first: they win
+    valid = {c.key for c in columns}
     remembered = {k: v for k, v in (remembered or {}).items() if v in valid or v == ""}
     mapping: dict[int, str] = {}  # "" = explicitly ignored by this MSP
     used: set[str] = set()
@@ -128,5 +139,7 @@ def auto_mapping(kind: str, headers: list[str], remembered: dict[str, str] | Non
 
 
 def missing_required(kind: str, mapping: dict[int, str]) -> list[str]:
+    """Mandatory built-in columns not mapped (a required custom field is checked per
+    new record, as the forms do: its column is optional on updates)."""
     mapped = set(mapping.values())
     return [c.header for c in COLUMNS[kind] if c.required and c.key not in mapped]

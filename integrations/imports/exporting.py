@@ -22,6 +22,7 @@ from django.utils import timezone
 from opsmerge.tenancy import msp_scope
 
 from .columns import CLIENTS, CONTACTS, headers_for
+from .custom import CustomCells
 
 CHUNK = 1000
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,7 +55,7 @@ def _grouped(pairs) -> dict[int, list[str]]:
     return out
 
 
-def _client_rows(msp, queryset) -> Iterator[list[str]]:
+def _client_rows(msp, queryset, custom: CustomCells) -> Iterator[list[str]]:
     from clients.models import ClientDomain, ClientTag, ClientTechGroup
     from contacts.models import Contact
     from sites.models import Site
@@ -76,11 +77,11 @@ def _client_rows(msp, queryset) -> Iterator[list[str]]:
                 c.name, first, last, email, hq.get(c.pk, ""), c.time_zone, c.phone_country_code, c.phone_number,
                 c.street, c.city, c.postal_code, c.state, c.country, join_list(domains.get(c.pk, ())),
                 c.account_manager.email if c.account_manager_id else "", join_list(groups.get(c.pk, ())),
-                c.industry, c.website, join_list(tags.get(c.pk, ())),
+                c.industry, c.website, join_list(tags.get(c.pk, ())), *custom.export_cells(c.custom_fields),
             ]
 
 
-def _contact_rows(msp, queryset) -> Iterator[list[str]]:
+def _contact_rows(msp, queryset, custom: CustomCells) -> Iterator[list[str]]:
     from contacts.models import ContactTag
 
     for chunk in batched(queryset.select_related("client").iterator(chunk_size=CHUNK), CHUNK):
@@ -91,7 +92,7 @@ def _contact_rows(msp, queryset) -> Iterator[list[str]]:
                 c.first_name, c.last_name, c.email, c.client.name if c.client_id else "", c.phone, c.mobile,
                 c.job_title, c.department, c.office, c.kind, c.organisation_name, yes_no(c.is_primary),
                 yes_no(c.is_billing), yes_no(c.is_portal_user), yes_no(c.is_technical), yes_no(c.is_vip),
-                yes_no(c.is_active), join_list(tags.get(c.pk, ())),
+                yes_no(c.is_active), join_list(tags.get(c.pk, ())), *custom.export_cells(c.custom_fields),
             ]
 
 
@@ -99,9 +100,10 @@ _ROWS = {CLIENTS: _client_rows, CONTACTS: _contact_rows}
 
 
 def export_rows(*, msp, kind: str, queryset) -> Iterator[list[str]]:
-    """Header row, then one neutralised row per object. Call inside msp_scope."""
-    yield headers_for(kind)
-    for row in _ROWS[kind](msp, queryset):
+    """Header row, then one neutralised row per object; the MSP's custom fields of
+    the kind are the last columns. Call inside msp_scope."""
+    yield headers_for(kind, msp)
+    for row in _ROWS[kind](msp, queryset, CustomCells(msp=msp, kind=kind)):
         yield [neutralise(str(v)) for v in row]
 
 

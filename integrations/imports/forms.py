@@ -30,7 +30,7 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.job = job
         choices = [("", "— ignore this column —")] + [
-            (c.key, c.header + (" *" if c.required else "")) for c in columns_for(job.kind)]
+            (c.key, c.header + (" *" if c.required else "")) for c in columns_for(job.kind, job.msp)]
         self.fields["mode"].initial = job.mode
         self.columns = []
         for index, header in enumerate(job.headers):

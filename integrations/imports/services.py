@@ -60,13 +60,14 @@ def import_job_create(*, msp, actor, upload, kind: str, mode: str = ImportJob.Mo
     job.file_format, job.encoding, job.delimiter = info.file_format, info.encoding, info.delimiter
     job.headers, job.header_row, job.total_rows = info.headers, info.header_row, info.estimated_rows
     job.mapping = {str(i): key for i, key in auto_mapping(
-        kind, info.headers, remembered_mapping(msp=msp, kind=kind)).items()}
+        kind, info.headers, remembered_mapping(msp=msp, kind=kind), msp=msp).items()}
     job.save()
     return job
 
 
-def mapping_errors(*, kind: str, mapping: dict[int, str]) -> list[str]:
-    valid = {c.key: c.header for c in columns_for(kind)}
+def mapping_errors(*, kind: str, mapping: dict[int, str], msp=None) -> list[str]:
+    """With `msp`, its custom fields of the kind are valid targets too."""
+    valid = {c.key: c.header for c in columns_for(kind, msp)}
     errors = []
     seen: dict[str, int] = {}
     for index, key in mapping.items():
@@ -92,7 +93,7 @@ def import_job_set_mapping(*, msp, job: ImportJob, actor, mapping: dict[int, str
     if job.msp_id != msp.pk or job.status != ImportJob.Status.MAPPING:
         raise ValidationError("This import is not waiting for its column mapping.")
     mapping = {int(i): k for i, k in mapping.items() if 0 <= int(i) < len(job.headers)}
-    errors = mapping_errors(kind=job.kind, mapping=mapping)
+    errors = mapping_errors(kind=job.kind, mapping=mapping, msp=msp)
     if errors:
         raise ValidationError({"mapping": errors})
     job.mapping = {str(i): k for i, k in mapping.items() if k}
@@ -113,7 +114,7 @@ def import_job_start(*, msp, job: ImportJob, actor, dry_run: bool | None = None,
         require(actor, Op.IMPORT)
     if job.msp_id != msp.pk or job.status != ImportJob.Status.MAPPING:
         raise ValidationError("This import has already been started.")
-    errors = mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()})
+    errors = mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()}, msp=msp)
     if errors:
         raise ValidationError({"mapping": errors})
     if dry_run is not None:

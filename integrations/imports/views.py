@@ -46,7 +46,7 @@ def job_list(request):
         request.GET.get("page"))
     return render(request, "imports/job_list.html", {
         "form": form, "page_obj": page, "jobs": page.object_list, "kinds": KINDS,
-        "templates": [(k, ", ".join(headers_for(k))) for k in KINDS],
+        "templates": [(k, ", ".join(headers_for(k, request.msp))) for k in KINDS],
     })
 
 
@@ -60,7 +60,7 @@ def template_download(request):
     import io
 
     out = io.StringIO()
-    csv.writer(out).writerow(headers_for(kind))
+    csv.writer(out).writerow(headers_for(kind, request.msp))  # with the MSP's custom fields
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="opsmerge-{kind}-template.csv"'
     return response
@@ -68,7 +68,7 @@ def template_download(request):
 
 def _context(request, job, form=None):
     return {"job": job, "form": form, "stalled": import_job_is_stalled(job),
-            "columns": columns_for(job.kind), "errors": job.row_errors.filter(msp=request.msp)[:100],
+            "columns": columns_for(job.kind, request.msp), "errors": job.row_errors.filter(msp=request.msp)[:100],
             "error_count": job.row_errors.filter(msp=request.msp).count()}
 
 

@@ -20,6 +20,7 @@ from sites.models import Site
 
 from .. import cells
 from ..bulk import bulk_update_values
+from ..custom import CustomCells
 from .base import CREATED, SKIPPED, UNCHANGED, UPDATED, Processor, Row, client_name_keys, lower_in, name_key
 
 SCALARS = ("time_zone", "phone_country_code", "phone_number", "street", "city", "postal_code", "state", "country",
@@ -47,6 +48,8 @@ class ClientsProcessor(Processor):
         self.domain_owner = dict(ClientDomain.objects.filter(msp=msp).values_list("domain", "client_id"))
         self.seen: dict[tuple[str, str], int] = {}
         self.touched_clients = False
+        self.custom = CustomCells(msp=msp, kind=self.kind)  # definitions fetched once per job
+        self.custom_on = self.custom.active(self.job.mapping.values())
 
     # --- per row ------------------------------------------------------------------------
     def _once(self, row: Row, key: str, what: str, value: str, label: str) -> None:
@@ -66,6 +69,8 @@ class ClientsProcessor(Processor):
         code = row.take("phone_country_code", cells.phone_code) or ""
         row.take("phone_number", lambda v: cells.phone_number(code, v))
         row.take("website", cells.website)
+        if self.custom_on:
+            self.custom.clean(row)
         row.take("tags", cells.split_list)
         domains = row.take("domains", cells.domains) or []
         manager = row.values.get("account_manager", "")
@@ -126,7 +131,7 @@ class ClientsProcessor(Processor):
             if pk is None:
                 if mode == "update":
                     row.outcome = SKIPPED
-                else:
+                elif self.custom.check_new(row):
                     creates.append(row)
             elif mode == "create":
                 row.outcome = SKIPPED
@@ -144,6 +149,7 @@ class ClientsProcessor(Processor):
         msp, now = self.msp, timezone.now()
         clients = Client.objects.bulk_create([Client(
             msp=msp, name=r.data["name"], created_at=now, account_manager_id=r.data.get("account_manager"),
+            custom_fields=r.data.get("custom_fields", {}),
             **{k: r.data[k] for k in SCALARS if k in r.data and k != "account_manager"}) for r in rows])
         address = ("street", "city", "postal_code", "state", "country")
         Site.objects.bulk_create([Site(msp=msp, client=c, name=r.data["site_name"], is_hq=True, created_at=now,
@@ -165,8 +171,9 @@ class ClientsProcessor(Processor):
     def _update(self, pairs: list[tuple[Row, int]]) -> None:
         msp = self.msp
         ids = [pk for _, pk in pairs]
+        extra = ("custom_fields",) if self.custom_on else ()
         current = {c["id"]: c for c in Client.objects.filter(msp=msp, pk__in=ids).values(
-            "id", "status", "account_manager_id", *[k for k in SCALARS if k != "account_manager"])}
+            "id", "status", "account_manager_id", *[k for k in SCALARS if k != "account_manager"], *extra)}
         domains: dict[int, list[str]] = defaultdict(list)
         for client_id, domain in ClientDomain.objects.filter(msp=msp, client_id__in=ids).order_by(
                 "-is_primary", "domain").values_list("client_id", "domain"):
@@ -202,6 +209,8 @@ class ClientsProcessor(Processor):
             changes = {k: data[k] for k in SCALARS if k in data and k != "account_manager" and cur[k] != data[k]}
             if "account_manager" in data and data["account_manager"] != cur["account_manager_id"]:
                 changes["account_manager"] = data["account_manager"]
+            if self.custom_on and (custom := self.custom.merged(cur["custom_fields"], row)) is not None:
+                changes["custom_fields"] = custom
             sets = {
                 "domains": "domains" in data and data["domains"] != domains[pk],
                 "tags": "tags" in data and {t.casefold() for t in data["tags"]} != tags[pk],
@@ -232,6 +241,8 @@ class ClientsProcessor(Processor):
                 fields.update(changes)
                 merged = {k: cur[k] for k in SCALARS if k != "account_manager"}
                 merged["account_manager"] = cur["account_manager_id"]
+                if self.custom_on:
+                    merged["custom_fields"] = cur["custom_fields"]
                 scalar_writes.append((pk, {**merged, **changes}))
         now = timezone.now()
         if scalar_writes:

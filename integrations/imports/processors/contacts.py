@@ -15,6 +15,7 @@ from contacts.models import Contact, ContactTag
 
 from .. import cells
 from ..bulk import bulk_update_values, copy_insert
+from ..custom import CustomCells
 from .base import CREATED, SKIPPED, UNCHANGED, UPDATED, Processor, Row, lower_in, name_key
 
 TEXT_FIELDS = ("first_name", "last_name", "organisation_name", "job_title", "department", "office")
@@ -62,6 +63,8 @@ class ContactsProcessor(Processor):
             ("kind", _kind),
             ("tags", _tags),
         ]
+        self.custom = CustomCells(msp=self.msp, kind=self.kind)  # definitions fetched once per job
+        self.custom_on = self.custom.active(self.job.mapping.values())
 
     # --- per row, no database -------------------------------------------------------
     def clean(self, row: Row) -> None:
@@ -70,6 +73,8 @@ class ContactsProcessor(Processor):
         for name, parse in self.parsers:
             if values.get(name):  # a blank or unmapped optional cell is left as it is
                 row.take(name, parse)
+        if self.custom_on:
+            self.custom.clean(row)
         client_name = row.values.get("client", "")
         if client_name:
             found = self.clients.get(name_key(client_name), False)
@@ -96,7 +101,8 @@ class ContactsProcessor(Processor):
     def _existing(self, rows: list[Row]) -> dict[str, list[dict]]:
         found: dict[str, list[dict]] = defaultdict(list)
         qs = lower_in(Contact.objects.alive().filter(msp=self.msp), "email", {r.data["email"] for r in rows})
-        for item in qs.values("id", "_lower", "client_id", *SCALAR_FIELDS):
+        extra = ("custom_fields",) if self.custom_on else ()
+        for item in qs.values("id", "_lower", "client_id", *SCALAR_FIELDS, *extra):
             found[item["_lower"]].append(item)
         return found
 
@@ -132,7 +138,7 @@ class ContactsProcessor(Processor):
                 elif self._archived(row.data.get("client")):
                     row.error("client", f"{self.client_names[row.data['client']]} is archived: restore it before "
                                         f"adding contacts.")
-                else:
+                elif self.custom.check_new(row):
                     row.outcome = CREATED
             elif mode == "create":
                 row.outcome = SKIPPED
@@ -155,6 +161,8 @@ class ContactsProcessor(Processor):
 
     def _new_contact(self, row: Row) -> dict:
         fields = {k: v for k, v in row.data.items() if k in SCALAR_FIELDS}
+        if "custom_fields" in row.data:
+            fields["custom_fields"] = row.data["custom_fields"]
         return {**fields, "msp_id": self.msp.pk, "source": Contact.Source.IMPORT, "email": row.data["email"],
                 "client_id": row.data.get("client")}
 
@@ -167,6 +175,8 @@ class ContactsProcessor(Processor):
             changes = {k: v for k, v in row.data.items() if k in SCALAR_FIELDS and current[k] != v}
             if "client" in row.data and row.data["client"] != current["client_id"]:
                 changes["client"] = row.data["client"]
+            if self.custom_on and (custom := self.custom.merged(current["custom_fields"], row)) is not None:
+                changes["custom_fields"] = custom
             if changes and (self._archived(current["client_id"]) or self._archived(changes.get("client"))):
                 row.error("client", "This contact's client is archived: restore the client before changing it.")
                 continue
@@ -181,6 +191,8 @@ class ContactsProcessor(Processor):
                     self.portal_changes.append((current["id"], after))
             fields.update(changes)
             merged = {**{k: current[k] for k in SCALAR_FIELDS}, "client": current["client_id"], **changes}
+            if self.custom_on:
+                merged.setdefault("custom_fields", current["custom_fields"])
             writes.append((current["id"], merged))
         return writes, fields
 

@@ -39,9 +39,9 @@ class Command(BaseCommand):
                 raise CommandError(" ".join(exc.messages)) from None
             if job.status == ImportJob.Status.FAILED:
                 raise CommandError(job.error_message)
-            errors = mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()})
+            errors = mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()}, msp=msp)
             if errors:
-                raise CommandError(" ".join(errors) + f" Expected headers: {', '.join(headers_for(job.kind))}.")
+                raise CommandError(" ".join(errors) + f" Expected headers: {', '.join(headers_for(job.kind, msp))}.")
             job.status = ImportJob.Status.QUEUED
             job.save(update_fields=["status"])
             job = import_job_run(msp=msp, job_id=job.pk)
