@@ -476,7 +476,7 @@ def client_merge_undo(*, msp, merge: ClientMerge, actor) -> ClientMerge:
     restored = changes_undo(msp_id=msp.pk, merge_id=merge.pk)
     merge.status = ClientMerge.Status.UNDONE
     merge.undone_at = timezone.now()
-    merge.undone_by = actor
+    merge.undone_by = actor if getattr(actor, "pk", None) else None  # an API key is no User row
     merge.save(update_fields=["status", "undone_at", "undone_by"])
     target = Client.objects.get(msp=msp, pk=merge.target_id)
     audit_record(msp=msp, actor=actor, action="client.merge_undo", obj=merge, client=target,
