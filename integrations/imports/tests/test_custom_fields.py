@@ -180,9 +180,9 @@ def test_export_has_custom_columns_and_round_trips(msp, fields, run_import, fmt)
         by_email = {r[2]: r for r in rows[1:]}
         assert by_email["a@acme.example"][-5:] == ["'-4", "no", "gold", "2020-01-31", "'=1+1"]
         assert by_email["b@acme.example"][-5:] == ["", "", "", "", ""]
-    for kind, model, body in (("contacts", Contact, body), ("clients", Client, export_body(msp, "clients", Client,
-                                                                                           fmt))):
-        again = run_import(kind, body, name=f"export.{fmt}")
+    exports = (("contacts", Contact, body), ("clients", Client, export_body(msp, "clients", Client, fmt)))
+    for kind, model, exported in exports:
+        again = run_import(kind, exported, name=f"export.{fmt}")
         assert (again.created, again.updated, again.failed, again.skipped) == (0, 0, 0, 0), errors_of(again)
         with msp_scope(msp):
             assert again.unchanged == model.objects.filter(msp=msp).count()
