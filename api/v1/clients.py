@@ -13,7 +13,7 @@ from accounts.models import TechGroup, User
 from accounts.permissions import Op
 from clients.filtersets import ClientFilterSet
 from clients.lifecycle import client_archive, client_delete_permanently, client_restore
-from clients.merge import client_merge_start
+from clients.merge import client_merge_start, client_merge_undo
 from clients.models import Client, ClientMerge
 from clients.selectors import client_list
 from clients.services import client_create, client_update
@@ -141,7 +141,7 @@ class ClientMergeSerializer(serializers.ModelSerializer):
     class Meta:
         model = ClientMerge
         fields = ["id", "target", "target_name", "source_ids", "source_names", "status", "preview", "moved", "error",
-                  "created_at", "finished_at"]
+                  "created_at", "finished_at", "undone_at"]
         read_only_fields = fields
 
 
@@ -252,5 +252,16 @@ class ClientMergeViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModel
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
 
+    write_op = Op.CLIENT_MERGE
+
     def get_queryset(self):
         return ClientMerge.objects.filter(msp=self.msp)
+
+    @extend_schema(request=None, responses=ClientMergeSerializer, summary="Undo a finished merge",
+                   description="Puts back every row the merge changed, provided those rows still hold what "
+                               "the merge gave them (else nothing changes: 400 with the reason). Rows created "
+                               "after the merge stay where they are. Only a `done` merge can be undone.")
+    @action(detail=True, methods=["post"])
+    def undo(self, request, pk=None):
+        merge = client_merge_undo(msp=self.msp, merge=self.get_object(), actor=self.actor)
+        return Response(ClientMergeSerializer(merge).data)

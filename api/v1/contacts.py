@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import Op
 from clients.models import Client
 from contacts.filtersets import ContactFilterSet
-from contacts.lifecycle import contact_delete
+from contacts.lifecycle import contact_delete, contact_restore
 from contacts.models import Contact
 from contacts.services import contact_create, contact_update
 
@@ -50,7 +51,7 @@ class ContactSerializer(serializers.ModelSerializer):
 class ContactViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.RetrieveModelMixin,
                      mixins.UpdateModelMixin):
     """Contacts of the MSP's clients (and contacts without a client). Soft-deleted
-    contacts are not part of the API."""
+    contacts are not part of the API, except as the target of `restore`."""
 
     queryset = Contact._base_manager.none()  # for the schema generator only
     serializer_class = ContactSerializer
@@ -59,13 +60,25 @@ class ContactViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin,
     ordering_fields = ["last_name", "first_name", "email", "created_at", "updated_at"]
     ordering = ["last_name", "first_name"]
 
-    action_ops = {"destroy": Op.CONTACT_DELETE}
+    action_ops = {"destroy": Op.CONTACT_DELETE, "restore": Op.CONTACT_RESTORE}
 
     @extend_schema(summary="Delete a contact (soft delete: history is kept; a Super Admin can restore it)")
     def destroy(self, request, pk=None):
         contact_delete(msp=self.msp, contact=self.get_object(), actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(request=None, responses=ContactSerializer,
+                   summary="Restore a soft-deleted contact (Super Admin)",
+                   description="Refused (400) when the contact is not deleted, was merged into another, or "
+                               "another live contact of its client now uses its email. The contact comes back "
+                               "without the primary flag.")
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        contact = contact_restore(msp=self.msp, contact=self.get_object(), actor=self.actor)
+        return Response(self.get_serializer(self.get_queryset().get(pk=contact.pk)).data)
+
     def get_queryset(self):
-        return (Contact.objects.filter(msp=self.msp).alive()
-                .select_related("client", "organisation").prefetch_related("tags"))
+        contacts = Contact.objects.filter(msp=self.msp)
+        if self.action != "restore":  # only restore addresses soft-deleted contacts
+            contacts = contacts.alive()
+        return contacts.select_related("client", "organisation").prefetch_related("tags")

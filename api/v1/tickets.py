@@ -1,4 +1,5 @@
-"""/api/v1/tickets/: read, create and comment, over tickets.services."""
+"""/api/v1/tickets/: read, create, update (status, priority, assignee) and comment,
+over tickets.services."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from opsmerge.tenancy import msp_get_or_404
 from sites.models import Site
 from tickets.filtersets import TicketFilterSet
 from tickets.models import Ticket, TicketComment
-from tickets.services import ticket_comment_add, ticket_create
+from tickets.services import ticket_comment_add, ticket_create, ticket_update
 
 from ..fields import MspRelatedField
 from ..views import MspViewSet
@@ -40,6 +41,16 @@ class TicketSerializer(serializers.ModelSerializer):
         return ticket_create(msp=view.msp, actor=view.actor, source=Ticket.Source.API, **validated_data)
 
 
+class TicketUpdateSerializer(serializers.Serializer):
+    """What a technician changes on a ticket; send only the fields to change."""
+
+    status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False,
+                                     help_text="resolved/closed set `resolved_at`; reopening clears it.")
+    priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
+    assigned_to = MspRelatedField(model=User, filters={"is_active": True}, allow_null=True, required=False,
+                                  help_text="An active technician of the MSP; null unassigns.")
+
+
 class TicketCommentSerializer(serializers.ModelSerializer):
     class Meta:
         model = TicketComment
@@ -57,6 +68,13 @@ class TicketViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
 
     def get_queryset(self):
         return Ticket.objects.filter(msp=self.msp)
+
+    @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer,
+                   summary="Change a ticket's status, priority or assignee")
+    def partial_update(self, request, pk=None):
+        ticket = self.get_object()
+        ticket = ticket_update(msp=self.msp, ticket=ticket, actor=self.actor, **self.validated(TicketUpdateSerializer))
+        return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data)
 
     def get_serializer_class(self):
         return TicketCommentSerializer if self.action == "comments" else TicketSerializer
