@@ -72,7 +72,7 @@ def test_sites_crud(api, msp):
     assert api.get(f"/api/v1/sites/?client={client.pk}&is_hq=true").json()["count"] == 1
 
 
-def test_assets_are_read_only_and_filterable(api, msp):
+def test_assets_cannot_be_created_and_are_filterable(api, msp):
     client = ClientFactory(msp=msp)
     site = SiteFactory(msp=msp, client=client, name="HQ")
     AssetFactory(msp=msp, client=client, site=site, name="LAPTOP-1", kind="laptop")
