@@ -236,6 +236,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
         "PriorityEnum": "tickets.models.Ticket.Priority",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
         "ContactKindEnum": "contacts.models.Contact.Kind",
         "AssetKindEnum": "assets.models.Asset.Kind",
         "ImportKindEnum": "integrations.imports.columns.KIND_CHOICES",
