@@ -17,7 +17,12 @@ def msp_queryset(model, **filters):
 
 
 class MspFilterSet(django_filters.FilterSet):
-    """FilterSets used by web lists and the API alike; `msp` comes from the request."""
+    """FilterSets used by web lists and the API alike. The base queryset is narrowed
+    to the request's MSP as well, so a caller that hands in a wider queryset still
+    cannot filter across tenants (choice fields use `msp_queryset`)."""
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        msp = getattr(request, "msp", None)
+        if queryset is not None and msp is not None:
+            queryset = queryset.filter(msp=msp)
         super().__init__(data=data, queryset=queryset, request=request, prefix=prefix)
