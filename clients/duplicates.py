@@ -143,7 +143,7 @@ def likely_duplicates(*, msp, name: str, domains=(), exclude_pk=None, limit: int
                 pairs.add(me, pk, _SCORES["contact_domain"], f"Its contacts use {domain}")
     ranked = sorted(((score, reasons, pk) for (_me, pk), (score, reasons) in pairs.data.items()),
                     key=lambda r: (-r[0], r[2]))[:limit]
-    clients = Client.objects.in_bulk([pk for _s, _r, pk in ranked])
+    clients = Client.objects.filter(msp=msp).in_bulk([pk for _s, _r, pk in ranked])
     return [DuplicateMatch(clients[pk], score, reasons) for score, reasons, pk in ranked if pk in clients]
 
 

@@ -126,7 +126,7 @@ class ContactListView(ObjectListView):
         else:
             unassigned = 0
         ids = [g["client_id"] for g in groups if g["client_id"] is not None]
-        counts = dict(Contact.objects.filter(pk__in=matching.filter(client_id__in=ids).values("pk"))
+        counts = dict(Contact.objects.filter(msp=self.msp, pk__in=matching.filter(client_id__in=ids).values("pk"))
                       .order_by().values_list("client_id").annotate(n=Count("id")))
         counts[None] = unassigned
         by_client: dict = {}
