@@ -26,7 +26,3 @@ class ApiKeyForm(forms.Form):
         if value is not None and value <= timezone.now():
             raise forms.ValidationError("Choose a time in the future.")
         return value
-
-    def add_service_errors(self, exc) -> None:
-        for field, messages in getattr(exc, "message_dict", {"__all__": exc.messages}).items():
-            self.add_error(field if field in self.fields else None, messages)

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import Op, require
+from opsmerge.forms import apply_service_errors
 from opsmerge.tenancy import msp_get_or_404
 
 from .forms import ApiKeyForm
@@ -38,7 +39,7 @@ def api_key_list(request):
         try:
             issued = api_key_create(msp=request.msp, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            apply_service_errors(form, exc)
         else:
             # Rendered, not redirected: the token exists only in this response.
             return render(request, "api/api_key_created.html", {"key": issued.key, "token": issued.token})
