@@ -60,5 +60,11 @@ class MspViewSet(viewsets.GenericViewSet):
         body.is_valid(raise_exception=True)
         return body.validated_data
 
+    def paginated(self, queryset, serializer_class):
+        """A page of a sub-resource (a ticket's comments, a job's row errors …) in the
+        list envelope of the API."""
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "msp": getattr(self.request, "msp", None)}

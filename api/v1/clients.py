@@ -209,8 +209,7 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
         client = self.get_object()
         if request.method == "GET":
             tenants = M365Tenant.objects.filter(msp=self.msp, client=client).order_by("display_name", "pk")
-            page = self.paginate_queryset(tenants)
-            return self.get_paginated_response(M365TenantSerializer(page, many=True).data)
+            return self.paginated(tenants, M365TenantSerializer)
         body = self.validated(TenantAssociateSerializer)
         tenant = tenant_associate(msp=self.msp, client=client, tenant_id=body["tenant_id"],
                                   actor=self.actor)

@@ -133,8 +133,8 @@ class ImportJobViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
     @action(detail=True, methods=["get"])
     def errors(self, request, pk=None):
         job = self.get_object()
-        page = self.paginate_queryset(ImportRowError.objects.filter(msp=self.msp, job=job).order_by("row_number"))
-        return self.get_paginated_response(ImportRowErrorSerializer(page, many=True).data)
+        return self.paginated(ImportRowError.objects.filter(msp=self.msp, job=job).order_by("row_number"),
+                              ImportRowErrorSerializer)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR)}, filters=False,
                    summary="Error report: the failed rows as uploaded, plus an error column (CSV)")
