@@ -13,7 +13,6 @@ from accounts.permissions import Op
 from assets.models import Asset
 from clients.models import Client
 from contacts.models import Contact
-from opsmerge.tenancy import msp_get_or_404
 from sites.models import Site
 from tickets.filtersets import TicketFilterSet
 from tickets.models import Ticket, TicketComment
@@ -85,11 +84,10 @@ class TicketViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
                    summary="Add a comment to a ticket")
     @action(detail=True, methods=["get", "post"])
     def comments(self, request, pk=None):
-        ticket = msp_get_or_404(Ticket.objects.all(), msp=self.msp, pk=self.lookup_pk())
+        ticket = self.get_object()
         if request.method == "GET":
-            page = self.paginate_queryset(TicketComment.objects.filter(msp=self.msp, ticket=ticket).order_by(
-                "created_at", "pk"))
-            return self.get_paginated_response(TicketCommentSerializer(page, many=True).data)
+            return self.paginated(TicketComment.objects.filter(msp=self.msp, ticket=ticket).order_by(
+                "created_at", "pk"), TicketCommentSerializer)
         serializer = TicketCommentSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         comment = ticket_comment_add(msp=self.msp, ticket=ticket, author_user=self.actor_user,
