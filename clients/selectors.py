@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404
 
 from opsmerge.db import count_subquery
 from opsmerge.tenancy import msp_get_or_404
@@ -14,6 +15,15 @@ def client_get(*, msp, pk, include_archived: bool = True) -> Client:
     """One client of `msp` or Http404 (same answer for missing and foreign)."""
     qs = Client.objects.all() if include_archived else Client.objects.not_archived()
     return msp_get_or_404(qs.select_related("account_manager"), msp=msp, pk=pk)
+
+
+def client_get_many(*, msp, pks: list[int]) -> list[Client]:
+    """Clients of `msp` in the order of `pks`, in one query; Http404 when any is
+    missing or foreign (as client_get)."""
+    found = Client.objects.filter(msp=msp).select_related("account_manager").in_bulk(pks)
+    if len(found) != len(set(pks)):
+        raise Http404
+    return [found[pk] for pk in pks]
 
 
 def primary_domain_subquery():

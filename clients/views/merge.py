@@ -21,7 +21,7 @@ from ..merge import (
     merge_progress,
 )
 from ..models import Client, ClientMerge
-from ..selectors import client_get, client_pickable
+from ..selectors import client_get_many, client_pickable
 
 PICKER_LIMIT = 20
 
@@ -57,7 +57,7 @@ class ClientMergeView(MspView):
 
     def clients(self, data):
         ids = _ids(data.getlist("ids"))
-        clients = [client_get(msp=self.msp, pk=pk) for pk in ids]
+        clients = client_get_many(msp=self.msp, pks=ids)
         target_id = _ids([data.get("target", "")])
         target = next((c for c in clients if target_id and c.pk == target_id[0]), clients[0] if clients else None)
         return target, [c for c in clients if target is not None and c.pk != target.pk]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Q, Value, When
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -74,7 +74,10 @@ class ContactMergeView(MspView):
 
     def contacts(self, data):
         ids = [int(v) for v in data.getlist("ids") if str(v).isdigit()]
-        return [msp_get_or_404(Contact.objects.alive().select_related("client"), msp=self.msp, pk=pk) for pk in ids]
+        found = Contact.objects.filter(msp=self.msp).alive().select_related("client").in_bulk(ids)
+        if len(found) != len(set(ids)):  # missing, deleted or another MSP's: 404, as one by one
+            raise Http404
+        return [found[pk] for pk in ids]
 
     def render_page(self, contacts, errors=(), status=200):
         return render(self.request, "contacts/merge.html", {"contacts": contacts, "errors": list(errors)},
