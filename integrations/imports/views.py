@@ -12,7 +12,7 @@ from accounts.permissions import Op
 from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.generic import msp_view
 
-from .columns import KINDS, columns_for, headers_for
+from .columns import KINDS, headers_for
 from .forms import MappingForm, UploadForm
 from .models import ImportJob
 from .services import (
@@ -68,7 +68,7 @@ def template_download(request):
 
 def _context(request, job, form=None):
     return {"job": job, "form": form, "stalled": import_job_is_stalled(job),
-            "columns": columns_for(job.kind, request.msp), "errors": job.row_errors.filter(msp=request.msp)[:100],
+            "errors": job.row_errors.filter(msp=request.msp)[:100],
             "error_count": job.row_errors.filter(msp=request.msp).count()}
 
 
@@ -83,7 +83,9 @@ def job_detail(request, pk):
 def job_progress(request, pk):
     """The progress card alone: htmx polls it while the job runs."""
     job = _job(request, pk)
-    response = render(request, "imports/_progress.html", _context(request, job))
+    # The polled partial shows only the job and the stall warning: no error count,
+    # no error rows on every poll.
+    response = render(request, "imports/_progress.html", {"job": job, "stalled": import_job_is_stalled(job)})
     if job.is_done and request.htmx:
         response["HX-Refresh"] = "true"  # show the final page (errors, commit button)
     return response
