@@ -64,6 +64,3 @@ class TenantLock:
         if self.held:
             redis_client().eval(_RELEASE, 1, self.key, self.holder)
             self.held = False
-
-    def is_locked(self) -> bool:
-        return bool(redis_client().exists(self.key))
