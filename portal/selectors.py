@@ -30,7 +30,8 @@ def portal_ticket_get(identity: PortalIdentity, number: int) -> Ticket:
 def portal_comments(identity: PortalIdentity, ticket: Ticket) -> QuerySet[TicketComment]:
     return (TicketComment.objects.filter(msp=identity.msp, ticket=ticket, is_internal=False)
             .select_related("author_user", "author_contact")
-            .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.order_by("pk"))))
+            .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.filter(msp=identity.msp)
+                                                .order_by("pk"))))
 
 
 def portal_attachment_get(identity: PortalIdentity, pk: int) -> TicketAttachment:

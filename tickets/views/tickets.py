@@ -136,7 +136,8 @@ def _ticket(request, pk) -> Ticket:
 def _detail(request, ticket, *, reply_form=None, update_form=None, status=200):
     comments = (TicketComment.objects.filter(msp=request.msp, ticket=ticket)
                 .select_related("author_user", "author_contact")
-                .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.order_by("pk"))))
+                .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.filter(msp=request.msp)
+                                                    .order_by("pk"))))
     return render(request, "tickets/ticket_detail.html", {
         "ticket": ticket,
         "comments": comments,
