@@ -164,6 +164,13 @@ def tenant_domain_names(tenant: M365Tenant) -> list[str]:
     return [n for n in names if not n.endswith(".onmicrosoft.com")]
 
 
+def tenant_domains_taken(*, msp, tenant: M365Tenant) -> dict[str, str]:
+    """{domain: client name} for the tenant's domains already on a client of `msp`
+    (domains are unique per MSP, so an import does not add them again)."""
+    return dict(ClientDomain.objects.filter(msp=msp, domain__in=tenant_domain_names(tenant))
+                .values_list("domain", "client__name"))
+
+
 def tenant_client_suggestions(*, msp, tenant: M365Tenant) -> list[Client]:
     """Clients whose email domains match the tenant's verified domains (best first)."""
     names = [d["name"] for d in tenant.verified_domains or []]
@@ -180,8 +187,7 @@ def tenant_create_client(*, msp, tenant: M365Tenant, actor=None, name: str = "")
     """Import: a new client named after the organisation, with its verified domains."""
     if tenant.client_id is not None:
         raise ValidationError({"tenant": "This tenant already belongs to a client."})
-    taken = set(ClientDomain.objects.filter(msp=msp, domain__in=tenant_domain_names(tenant))
-                .values_list("domain", flat=True))
+    taken = tenant_domains_taken(msp=msp, tenant=tenant)
     client = client_create(msp=msp, actor=actor, name=(name or tenant.display_name or str(tenant.tenant_id))[:200],
                            domains=[d for d in tenant_domain_names(tenant) if d not in taken])
     return tenant_attach_client(msp=msp, tenant=tenant, client=client, actor=actor).client

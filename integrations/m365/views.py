@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.permissions import Op
-from clients.models import Client, ClientDomain
+from clients.models import Client
 from clients.selectors import client_get
 from opsmerge.views.generic import MspView
 
@@ -146,8 +146,8 @@ class TenantImportView(MspView):
 
     def _context(self, tenant, **extra):
         domains = services.tenant_domain_names(tenant)
-        # A domain already on another client is not added to the new one (domains are unique per MSP).
-        taken = dict(ClientDomain.objects.filter(msp=self.msp, domain__in=domains).values_list("domain", "client__name"))
+        # A domain already on another client is not added to the new one.
+        taken = services.tenant_domains_taken(msp=self.msp, tenant=tenant)
         return {
             "tenant": tenant,
             "suggestions": services.tenant_client_suggestions(msp=self.msp, tenant=tenant),
