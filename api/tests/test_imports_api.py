@@ -68,3 +68,19 @@ def test_imports_need_the_import_permission(make_api, user):
     tech = make_api(user, role=Role.TECHNICIAN)
     assert tech.get("/api/v1/import-jobs/").status_code == 403
     assert upload(tech).status_code == 403
+
+
+
+def test_a_column_mapped_to_a_custom_field_is_not_a_mapping_error(api, msp):
+    from clients.tests.factories import CustomFieldFactory
+
+    CustomFieldFactory(msp=msp, key="contract_ref", label="Contract ref")
+    job = upload(api, content="A,B,C,D,E,F,G\nContoso,Ann,Lee,ann@contoso.example,HQ,Europe/London,C-1\n").json()
+    assert job["status"] == "mapping", job
+    mapping = dict(enumerate(["name", "contact_first_name", "contact_last_name", "contact_email", "site_name",
+                              "time_zone", "custom:contract_ref"]))
+    url = f"/api/v1/import-jobs/{job['id']}/mapping/"
+    held = api.post(url, {"mapping": mapping, "start": False}, format="json")
+    assert held.status_code == 200 and held.json()["mapping_errors"] == [], held.json()
+    started = api.post(url, {"mapping": mapping}, format="json")
+    assert started.status_code == 200 and started.json()["status"] == "queued", started.json()

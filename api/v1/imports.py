@@ -40,7 +40,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
     def get_mapping_errors(self, job) -> list[str]:
         if job.status != ImportJob.Status.MAPPING:
             return []
-        return mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()})
+        # The MSP's custom fields are valid targets too (as import_job_start checks).
+        return mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()},
+                              msp=self.context["msp"])
 
 
 class ImportUploadSerializer(serializers.Serializer):
@@ -86,10 +88,11 @@ class ImportJobViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         return ImportJob.objects.filter(msp=self.msp)
 
     def _job(self, job, code=status.HTTP_200_OK) -> Response:
-        return Response(ImportJobSerializer(job).data, status=code)
+        return Response(ImportJobSerializer(job, context=self.get_serializer_context()).data, status=code)
 
     def _maybe_start(self, job, start: bool):
-        if start and job.status == ImportJob.Status.MAPPING and not ImportJobSerializer().get_mapping_errors(job):
+        if start and not ImportJobSerializer(context=self.get_serializer_context()).get_mapping_errors(job) \
+                and job.status == ImportJob.Status.MAPPING:
             job = import_job_start(msp=self.msp, job=job, actor=self.actor_user)
         return job
 
