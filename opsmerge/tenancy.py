@@ -21,6 +21,7 @@ log = logging.getLogger("opsmerge.tenancy")
 __all__ = [
     "MspOwnedModel",
     "ScopeError",
+    "TenantForeignKey",
     "current_msp",
     "msp_get_or_404",
     "msp_manager",
@@ -47,6 +48,12 @@ class MspOwnedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class TenantForeignKey(models.ForeignKey):
+    """A foreign key from one MSP-owned model to another. Every such link uses this
+    field (not a plain ForeignKey), so the tenancy machinery can treat the pair
+    `(msp_id, <fk>_id)` as the real reference (docs/tenancy.md)."""
 
 
 @contextmanager
