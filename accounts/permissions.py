@@ -75,7 +75,7 @@ def user_can(user, op: Op) -> bool:
 def require(user, op: Op) -> None:
     """Raise PermissionDenied (HTTP 403) unless `user` may perform `op`."""
     if not user_can(user, op):
-        raise PermissionDenied(f"Your role cannot perform: {op.value.replace('_', ' ')}.")
+        raise PermissionDenied(f"Your role cannot perform: {str(op).replace('_', ' ')}.")
 
 
 def permissions_for(user) -> frozenset[str]:

@@ -4,6 +4,7 @@ clients.onboarding); choices are narrowed to the MSP by MspFormMixin."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import TechGroup, User
 from billing.models import ContractTemplate
-from opsmerge.forms import CustomFieldsMixin, MspForm, MspModelForm, TagsField
+from opsmerge.forms import MspForm, MspModelForm, TagsField
 from opsmerge.validators import (
     country_choices,
     subdivision_matches_country,
@@ -20,6 +21,7 @@ from opsmerge.validators import (
 )
 
 from .business_hours import business_hours_for, business_hours_set
+from .custom_fields import custom_field_definitions
 from .models import BusinessHours, Client, ClientDocument, CustomField
 from .onboarding import client_onboard
 from .services import client_update
@@ -44,6 +46,41 @@ def _domains_field():
 
 def _split(text: str) -> list[str]:
     return [part.strip() for part in (text or "").replace(";", ",").split(",") if part.strip()]
+
+
+
+class CustomFieldsMixin:
+    """Adds one `cf_<key>` field per custom field the MSP defined for
+    `custom_fields_for` ("client" / "contact"); values validate in the service."""
+
+    custom_fields_for: str = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.custom_field_defs = custom_field_definitions(msp=self.msp, applies_to=self.custom_fields_for)
+        current = getattr(getattr(self, "instance", None), "custom_fields", None) or {}
+        for definition in self.custom_field_defs:
+            kind = definition.field_type
+            common = {"label": definition.label, "required": False, "initial": current.get(definition.key)}
+            if kind == CustomField.Type.NUMBER:
+                field = forms.DecimalField(**common)
+            elif kind == CustomField.Type.DATE:
+                field = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            elif kind == CustomField.Type.BOOLEAN:
+                field = forms.BooleanField(**common)
+            elif kind == CustomField.Type.CHOICE:
+                field = forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in definition.choices], **common)
+            else:
+                field = forms.CharField(max_length=500, **common)
+            field.custom_required = definition.required
+            self.fields[f"cf_{definition.key}"] = field
+
+    @property
+    def custom_field_names(self) -> list[str]:
+        return [f"cf_{d.key}" for d in self.custom_field_defs]
+
+    def custom_field_values(self) -> dict[str, Any]:
+        return {d.key: self.cleaned_data.get(f"cf_{d.key}") for d in self.custom_field_defs}
 
 
 class BusinessHoursMixin:

@@ -52,3 +52,14 @@ def client_list(*, msp, include_archived: bool = False) -> QuerySet[Client]:
 def client_pickable(*, msp) -> QuerySet[Client]:
     """Clients that may receive new things: archived clients never appear in pickers."""
     return Client.objects.filter(msp=msp).not_archived().order_by("name")
+
+
+def client_search(*, msp, request, q: str) -> QuerySet[Client]:
+    """Global search: open clients by name or domain (the list's own `q` filter)."""
+    from .filtersets import ClientFilterSet
+
+    return ClientFilterSet({"q": q}, queryset=client_list(msp=msp), request=request).qs.order_by("name")
+
+
+def client_search_subtitle(client: Client) -> str:
+    return f"{client.primary_domain or 'No domain'} · {client.get_status_display()}"

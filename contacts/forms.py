@@ -3,8 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 
+from clients.forms import CustomFieldsMixin
 from clients.models import Client, CustomField
-from opsmerge.forms import CustomFieldsMixin, MspModelForm, TagsField
+from opsmerge.forms import MspModelForm, TagsField
 
 from .models import Contact
 from .services import contact_create, contact_update

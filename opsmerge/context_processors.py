@@ -1,7 +1,8 @@
+from .permissions import permissions_for
+
+
 def tenant(request):
     """The current MSP and the signed-in user's permissions for templates."""
-    from accounts.permissions import permissions_for
-
     user = getattr(request, "user", None)
     return {
         "current_msp": getattr(request, "msp", None),

@@ -96,6 +96,9 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "accounts.User"
+# The tenant (MSP) model and the permission policy, named here so the core imports no app.
+OPSMERGE_TENANT_MODEL = "accounts.Msp"
+OPSMERGE_PERMISSION_POLICY = "accounts.permissions"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

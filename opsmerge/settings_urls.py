@@ -1,18 +1,14 @@
-"""Settings pages (namespace "settings")."""
+"""Settings pages (namespace "settings"): the index, then the pages apps registered
+in opsmerge.registry.settings_pages (custom fields, tech groups, ...)."""
 
 from django.urls import path
 
+from .registry import settings_pages
 from .views import settings_pages as v
 
 app_name = "settings"
 
-urlpatterns = [
-    path("", v.settings_index, name="index"),
-    path("custom-fields/", v.custom_field_list, name="custom_fields"),
-    path("custom-fields/new/", v.CustomFieldEditView.as_view(), name="custom_field_create"),
-    path("custom-fields/<int:custom_field_pk>/", v.CustomFieldEditView.as_view(), name="custom_field_edit"),
-    path("custom-fields/<int:custom_field_pk>/delete/", v.CustomFieldDeleteView.as_view(), name="custom_field_delete"),
-    path("tech-groups/", v.tech_group_list, name="tech_groups"),
-    path("tech-groups/new/", v.TechGroupEditView.as_view(), name="tech_group_create"),
-    path("tech-groups/<int:tech_group_pk>/", v.TechGroupEditView.as_view(), name="tech_group_edit"),
-]
+urlpatterns = [path("", v.settings_index, name="index")]
+for page in settings_pages:
+    if page.urls is not None:
+        urlpatterns += page.urls()

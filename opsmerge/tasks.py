@@ -2,7 +2,7 @@
 
 from celery import Task
 
-from .tenancy import msp_scope
+from .tenancy import msp_scope, tenant_model
 
 
 class MspTask(Task):
@@ -12,7 +12,5 @@ class MspTask(Task):
     abstract = True
 
     def __call__(self, msp_id, *args, **kwargs):
-        from accounts.models import Msp
-
-        with msp_scope(Msp.objects.get(pk=msp_id)):
+        with msp_scope(tenant_model().objects.get(pk=msp_id)):
             return super().__call__(msp_id, *args, **kwargs)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
+from django.apps import apps
+from django.conf import settings
 from django.db import models
 from django.http import Http404
 from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
@@ -26,8 +28,14 @@ __all__ = [
     "msp_get_or_404",
     "msp_manager",
     "msp_scope",
+    "tenant_model",
     "unscoped",
 ]
+
+
+def tenant_model() -> type[models.Model]:
+    """The MSP model (settings.OPSMERGE_TENANT_MODEL), as get_user_model() is for users."""
+    return apps.get_model(settings.OPSMERGE_TENANT_MODEL)
 
 
 def msp_manager(queryset_class: type[models.QuerySet] = models.QuerySet):
@@ -42,7 +50,7 @@ class MspOwnedModel(models.Model):
     a deliberate offboarding job, never a side effect of a click in the admin.
     """
 
-    msp = models.ForeignKey("accounts.Msp", on_delete=models.PROTECT, editable=False, related_name="+")
+    msp = models.ForeignKey(settings.OPSMERGE_TENANT_MODEL, on_delete=models.PROTECT, editable=False, related_name="+")
 
     objects = msp_manager()
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 
-from accounts.models import User
-from accounts.permissions import Op
 from opsmerge.models import AuditEvent
 
 from .generic import msp_view
@@ -34,14 +33,14 @@ def activity_page(request, queryset) -> dict:
     page = Paginator(queryset.select_related("actor").order_by("-created_at", "-id"), PER_PAGE).get_page(params.get("page"))
     return {
         "events": page.object_list, "page_obj": page,
-        "actors": User.objects.filter(msp=msp).order_by("full_name"),
+        "actors": get_user_model().objects.filter(msp=msp).order_by("full_name"),
         "types": ["client", "contact", "site", "asset", "ticket", "document", "customfield", "techgroup"],
         "f": {"action": action, "type": object_type, "actor": actor, "q": q},
         "is_filtered": bool(action or object_type or actor or q),
     }
 
 
-@msp_view(Op.AUDIT_VIEW)
+@msp_view("audit_view")
 def activity(request):
     context = activity_page(request, AuditEvent.objects.filter(msp=request.msp))
     return render(request, "activity.html", context)

@@ -9,8 +9,8 @@ from django import forms
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from accounts.permissions import Op
 from opsmerge.forms import MspForm
+from opsmerge.registry import exporters
 
 from .generic import BulkAction
 
@@ -25,19 +25,18 @@ class ExportForm(MspForm):
 
 
 def export_action(kind: str, *order_by: str) -> BulkAction:
-    """Export the selection as CSV or xlsx through the import engineer's exporter
-    (formula injection neutralised there)."""
+    """Export the selection as CSV or xlsx through the exporter an app registered
+    (integrations.imports: formula injection neutralised there)."""
 
     def perform(*, request, queryset, data):
-        from integrations.imports.exporting import export_response
+        exporter = exporters["spreadsheet"]
+        return exporter.respond(msp=request.msp, kind=kind, queryset=queryset.order_by(*order_by, "pk"),
+                                fmt=data["fmt"])
 
-        return export_response(msp=request.msp, kind=kind, queryset=queryset.order_by(*order_by, "pk"),
-                               fmt=data["fmt"])
-
-    return BulkAction("export", "Export", Op.EXPORT, perform, ExportForm, confirm="Export {count} {noun}?")
+    return BulkAction("export", "Export", "export", perform, ExportForm, confirm="Export {count} {noun}?")
 
 
-def handoff_action(name: str, label: str, op: Op, url_name: str, *, min_count: int = 2,
+def handoff_action(name: str, label: str, op: str, url_name: str, *, min_count: int = 2,
                    max_count: int = 20) -> BulkAction:
     """Hand the selection to a page that confirms on its own (the merge preview):
     redirect to `url_name?ids=…&ids=…` without the generic confirmation step. The

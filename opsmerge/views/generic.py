@@ -10,7 +10,8 @@ short declarative classes over these.
 - `BulkActionView`: acts on the selected rows or on everything matching the list's
   current filter, after a confirmation page that states the count.
 
-Every view checks its `accounts.permissions.Op` on the server (403 otherwise); the
+Every view checks its permission op (a name the permission policy knows, e.g.
+`accounts.permissions.Op.CLIENT_EDIT`) on the server through `guard` (403 otherwise); the
 templates hide controls with `perms_ops`, but that is only cosmetics.
 """
 
@@ -35,13 +36,14 @@ from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
-from accounts.permissions import Op, require
 from opsmerge.forms import apply_service_errors
 from opsmerge.links import object_url
+from opsmerge.permissions import permissions_for, require
 
 
-def _guard(request: HttpRequest, op: Op) -> HttpResponse | None:
-    """Signed-in staff of an MSP with `op`, else login redirect / 403."""
+def guard(request: HttpRequest, op: str) -> HttpResponse | None:
+    """The one permission guard of staff pages: signed-in staff of an MSP with `op`,
+    else a login redirect (returned) / 403 (raised). None means "go on"."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if getattr(request, "msp", None) is None:
@@ -50,13 +52,13 @@ def _guard(request: HttpRequest, op: Op) -> HttpResponse | None:
     return None
 
 
-def msp_view(op: Op):
+def msp_view(op: str):
     """Decorator for function views: sign-in, an MSP, and `op`."""
 
     def decorate(func):
         @wraps(func)
         def wrapper(request, *args, **kwargs):
-            return _guard(request, op) or func(request, *args, **kwargs)
+            return guard(request, op) or func(request, *args, **kwargs)
 
         return wrapper
 
@@ -66,14 +68,14 @@ def msp_view(op: Op):
 class MspView(View):
     """Base: `permission` guards GET/HEAD, `write_permission` guards POST."""
 
-    permission: Op = Op.VIEW
-    write_permission: Op | None = None
+    permission: str = "view"
+    write_permission: str | None = None
 
     def dispatch(self, request, *args, **kwargs):
         op = self.permission
         if request.method not in ("GET", "HEAD", "OPTIONS") and self.write_permission is not None:
             op = self.write_permission
-        return _guard(request, op) or super().dispatch(request, *args, **kwargs)
+        return guard(request, op) or super().dispatch(request, *args, **kwargs)
 
     @property
     def msp(self):
@@ -192,7 +194,7 @@ class ObjectListView(MspView):
             "default_sort": self.default_sort,
             "sort": sort,
             "bulk_url": reverse(self.bulk_url_name) if self.bulk_url_name else "",
-            "bulk_actions": [a for a in self.bulk_actions if a.op.value in _perms(self.request)],
+            "bulk_actions": [a for a in self.bulk_actions if str(a.op) in _perms(self.request)],
             **self.extra_context,
             **kwargs,
         }
@@ -239,8 +241,6 @@ def friendly_empty_choices(form) -> None:
 
 
 def _perms(request) -> frozenset[str]:
-    from accounts.permissions import permissions_for
-
     return permissions_for(request.user)
 
 
@@ -275,8 +275,8 @@ class ObjectEditView(MspView):
 
     template_name: str = "generic/object_edit.html"
     form_class: type[forms.BaseForm]
-    permission = Op.CLIENT_EDIT
-    write_permission: Op | None = None  # defaults to `permission`
+    permission = "client_edit"
+    write_permission: str | None = None  # defaults to `permission`
     success_message: str = "Saved {object}."
     heading: str = ""
 
@@ -341,7 +341,7 @@ class ObjectActionView(MspView):
     `perform(obj) -> message`; ValidationError becomes an error toast."""
 
     http_method_names = ["post"]
-    write_permission = Op.CLIENT_EDIT
+    write_permission = "client_edit"
 
     def get_object(self):
         raise NotImplementedError
@@ -378,7 +378,7 @@ class BulkAction:
 
     name: str
     label: str
-    op: Op
+    op: str
     perform: Callable[..., str | HttpResponseBase]
     form_class: type[forms.Form] | None = None
     confirm: str = "{label} for {count} {noun}?"
@@ -405,7 +405,7 @@ class BulkActionView(MspView):
     list_view: type[ObjectListView]
     noun: str = "items"
     template_name = "generic/bulk_confirm.html"
-    write_permission = Op.VIEW  # each action checks its own Op
+    write_permission = "view"  # each action checks its own Op
 
     def actions(self) -> dict[str, BulkAction]:
         return {a.name: a for a in self.list_view.bulk_actions}

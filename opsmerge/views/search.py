@@ -1,11 +1,14 @@
-"""Global search (the box in the top bar, focused with "/")."""
+"""Global search (the box in the top bar, focused with "/"): one group per search
+provider an app registered (opsmerge.registry.search_providers), a few rows each,
+one query per group."""
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.shortcuts import render
 
-from accounts.permissions import Op
+from opsmerge.links import object_url
+from opsmerge.permissions import permissions_for
+from opsmerge.registry import search_providers
 
 from .generic import msp_view
 
@@ -13,33 +16,19 @@ RESULTS_PER_KIND = 8
 
 
 def search_everything(*, msp, request, q: str) -> list[dict]:
-    """Clients by name/domain, contacts by name/email/phone, sites by name/city,
-    assets by name/serial: a few of each, one query per kind."""
-    from assets.models import Asset
-    from clients.filtersets import ClientFilterSet
-    from clients.selectors import client_list
-    from contacts.filtersets import ContactFilterSet
-    from contacts.models import Contact
-    from sites.models import Site
-
-    clients = ClientFilterSet({"q": q}, queryset=client_list(msp=msp), request=request).qs.order_by("name")
-    contacts = ContactFilterSet(
-        {"q": q}, queryset=Contact.objects.filter(msp=msp).alive().select_related("client"), request=request
-    ).qs.order_by("last_name", "first_name", "pk")
-    sites = (Site.objects.filter(msp=msp).filter(Q(name__icontains=q) | Q(city__icontains=q))
-             .exclude(client__status="archived").select_related("client").order_by("name", "pk"))
-    assets = (Asset.objects.filter(msp=msp, is_active=True)
-              .filter(Q(name__icontains=q) | Q(serial_number__iexact=q) | Q(serial_number__icontains=q))
-              .select_related("client").order_by("name", "pk"))
-    return [
-        {"kind": "Clients", "icon": "building", "items": list(clients[:RESULTS_PER_KIND]), "more": "clients:list"},
-        {"kind": "Contacts", "icon": "users", "items": list(contacts[:RESULTS_PER_KIND]), "more": "contacts:list"},
-        {"kind": "Sites", "icon": "pin", "items": list(sites[:RESULTS_PER_KIND]), "more": "sites:list"},
-        {"kind": "Assets", "icon": "laptop", "items": list(assets[:RESULTS_PER_KIND]), "more": "assets:list"},
-    ]
+    allowed = permissions_for(request.user)
+    groups = []
+    for provider in search_providers:
+        if provider.op not in allowed:
+            continue
+        items = list(provider.search(msp=msp, request=request, q=q)[:RESULTS_PER_KIND])
+        groups.append({"kind": provider.label, "icon": provider.icon, "more": provider.more_url,
+                       "items": [{"obj": obj, "url": object_url(obj), "sub": provider.subtitle(obj)}
+                                 for obj in items]})
+    return groups
 
 
-@msp_view(Op.VIEW)
+@msp_view("view")
 def search(request):
     q = " ".join(request.GET.get("q", "").split())[:100]
     groups = search_everything(msp=request.msp, request=request, q=q) if len(q) >= 2 else []

@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Accounts"
+
+    def ready(self):
+        from django.urls import path
+
+        from opsmerge.registry import SettingsPage, settings_pages
+
+        from .models import TechGroup
+
+        def urls():
+            from . import settings_pages as v
+
+            return [
+                path("tech-groups/", v.tech_group_list, name="tech_groups"),
+                path("tech-groups/new/", v.TechGroupEditView.as_view(), name="tech_group_create"),
+                path("tech-groups/<int:tech_group_pk>/", v.TechGroupEditView.as_view(), name="tech_group_edit"),
+            ]
+
+        settings_pages.register(SettingsPage(
+            "tech_groups", "Tech groups", "settings:tech_groups",
+            description="Teams of technicians clients are associated with.",
+            count=lambda *, msp: TechGroup.objects.filter(msp=msp).count(), urls=urls))
