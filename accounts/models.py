@@ -87,6 +87,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(msp__isnull=False) | models.Q(is_superuser=True),
                 name="user_msp_required_unless_platform_admin",
             ),
+            # The Django admin runs unscoped: only platform admins (no MSP) may be staff.
+            models.CheckConstraint(
+                condition=models.Q(is_staff=False) | models.Q(msp__isnull=True),
+                name="user_staff_only_without_msp",
+                violation_error_message="A user who belongs to an MSP cannot have Django admin access "
+                                        "(staff status); only platform admins with no MSP can.",
+            ),
         ]
         indexes = [models.Index(fields=["msp", "role"])]
 

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from .forms import SignInForm
+from .views import PasswordResetView
 
 app_name = "accounts"
 
@@ -9,7 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=SignInForm,
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(
+    path("password-reset/", PasswordResetView.as_view(
         template_name="accounts/password_reset.html",
         email_template_name="accounts/email/password_reset.txt",
         html_email_template_name="accounts/email/password_reset.html",

@@ -19,7 +19,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_site.PlatformAdminConfig",  # Django admin: platform admins only (issue 13)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -194,6 +194,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 TENANT_SCOPE_RESOLVERS = ["portal.scoping.portal_msp", "api.authentication.api_key_msp",
                           "accounts.scoping.staff_msp"]
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+# Brute-force limits on staff sign-in / password reset (accounts.throttle). Behind a
+# reverse proxy, name the META key of its client-IP header, e.g. HTTP_X_FORWARDED_FOR.
+TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
 
 # REST API (docs/api.md). Keys: "opsm_<msp id>_<prefix>_<secret>", stored as SHA-256.
 API_KEY_TOKEN_PREFIX = "opsm"  # noqa: S105 - the public marker of a key, not a secret

@@ -1,0 +1,12 @@
+from django.contrib.auth import views as auth_views
+
+from .forms import ThrottledPasswordResetForm
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, with brute-force limits (the form needs the request for the IP)."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
