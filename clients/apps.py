@@ -12,7 +12,9 @@ class ClientsConfig(AppConfig):
 
         from .models import CustomField
         from .selectors import client_search, client_search_subtitle
+        from .tabs import register_built_in_tabs
 
+        register_built_in_tabs()
         nav.register(NavItem("Clients", "clients:list", "building", namespaces=("clients",)), before="activity")
         search_providers.register(SearchProvider("clients", "Clients", "building", client_search,
                                                  subtitle=client_search_subtitle, more_url="clients:list"))

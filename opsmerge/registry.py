@@ -115,15 +115,13 @@ search_providers = Registry[SearchProvider]("search_providers")
 
 @dataclass(frozen=True)
 class ClientTab:
-    """A tab of the client page. `view` (a class-based view, usually a subclass of
-    clients.views.tabs.ClientTabView) is routed at clients/<pk>/<path> under the
-    url name `clients:<key>`; a tab without a view links to `url_name`."""
+    """A tab of the client page. Its view renders a template extending
+    "clients/client_base.html" with `active_tab = <key>`. Tabs whose url name does not
+    exist (yet) are skipped, so a half-shipped feature never breaks the client page."""
 
     key: str  # matched against `active_tab` in the template context
     label: str
-    view: Any = None
-    path: str = ""  # defaults to "<key>/"
-    url_name: str = ""  # defaults to "clients:<key>"
+    url_name: str
     kwarg: str = "pk"  # the URL kwarg that receives the client's id
     op: str = "view"
 

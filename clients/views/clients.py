@@ -244,7 +244,7 @@ subdivisions = msp_view(Op.VIEW)(subdivisions)
 
 
 class ClientTabView(ObjectDetailView):
-    """A tab of the client page; `active_tab` is the key in clients/tabs.py."""
+    """A tab of the client page; `active_tab` is its key in opsmerge.registry.client_tabs."""
 
     context_object_name = "client"
     active_tab = "overview"

@@ -9,13 +9,11 @@ class M365Config(AppConfig):
 
     def ready(self):
         from accounts.models import Msp
-        from clients.tabs import ClientTab, register_client_tab
-        from opsmerge.registry import NavItem, nav
+        from opsmerge.registry import ClientTab, NavItem, client_tabs, nav
 
         nav.register(NavItem("Integrations", "m365:index", "plug", namespaces=("m365",)), before="activity")
-
-        register_client_tab(ClientTab("m365", "Microsoft 365", "m365:client_tenants", kwarg="client_pk"),
-                            before="activity")
+        client_tabs.register(ClientTab("m365", "Microsoft 365", "m365:client_tenants", kwarg="client_pk"),
+                             before="activity")
         post_save.connect(_msp_saved, sender=Msp, dispatch_uid="m365-schedule-interval")
 
 

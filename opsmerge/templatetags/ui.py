@@ -6,9 +6,10 @@ from functools import lru_cache
 
 from django import template
 from django.conf import settings
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 
+from opsmerge import registry
 from opsmerge.nav import nav_for
 
 register = template.Library()
@@ -107,10 +108,18 @@ def field(bound_field, css: str = "", help_text: str = ""):
 
 @register.simple_tag(takes_context=True)
 def client_tabs(context, client):
-    """The tabs of a client page (clients/tabs.py registry) with their URLs."""
-    from clients.tabs import tabs_for
-
-    return tabs_for(client=client, request=context.get("request"), perms_ops=context.get("perms_ops", frozenset()))
+    """The tabs of a client page (opsmerge.registry.client_tabs) with their URLs."""
+    perms_ops = context.get("perms_ops", frozenset())
+    tabs = []
+    for tab in registry.client_tabs:
+        if tab.op not in perms_ops:
+            continue
+        try:
+            url = reverse(tab.url_name, kwargs={tab.kwarg: client.pk})
+        except NoReverseMatch:
+            continue
+        tabs.append({"key": tab.key, "label": tab.label, "url": url})
+    return tabs
 
 
 _PK_SENTINEL = 918273645546372819
