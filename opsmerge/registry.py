@@ -129,61 +129,7 @@ class ClientTab:
 client_tabs = Registry[ClientTab]("client_tabs")
 
 
-@dataclass(frozen=True)
-class ClientCount:
-    """A count shown on the client overview and/or as a client list column:
-    `expression()` returns an annotation over clients (e.g. opsmerge.db.count_subquery)."""
-
-    key: str  # the annotation name, e.g. "open_ticket_count"
-    expression: Callable[[], Any]
-    on_list: bool = False
-    on_overview: bool = True
-
-
-client_counts = Registry[ClientCount]("client_counts")
-
-
-@dataclass(frozen=True)
-class ClientPanel:
-    """Extra context for the client overview: `context(msp=, client=)` returns a dict."""
-
-    key: str
-    context: Callable[..., dict]
-
-
-client_panels = Registry[ClientPanel]("client_panels")
-
-
-@dataclass(frozen=True)
-class DeleteGate:
-    """A rule that blocks the permanent delete of a client (seed 003): `check(msp=,
-    client=)` returns a list of human sentences, empty when the delete may go on."""
-
-    key: str
-    check: Callable[..., list[str]]
-
-
-client_delete_gates = Registry[DeleteGate]("client_delete_gates")
-
-
-# ---------------------------------------------------------------- bulk actions and exports
-
-
-@dataclass(frozen=True)
-class BulkActionEntry:
-    """A bulk action an app adds to the list of another (`target` is the list's
-    key, e.g. "clients"); `build()` returns an opsmerge.views.generic.BulkAction."""
-
-    key: str
-    target: str
-    build: Callable[[], Any]
-
-
-bulk_actions = Registry[BulkActionEntry]("bulk_actions")
-
-
-def bulk_actions_for(target: str) -> list[Any]:
-    return [entry.build() for entry in bulk_actions if entry.target == target]
+# ---------------------------------------------------------------- exports
 
 
 @dataclass(frozen=True)
