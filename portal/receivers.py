@@ -1,10 +1,12 @@
 """Contacts tell the portal when a contact gains or loses portal access
-(contacts.signals.portal_access_changed, sent after commit)."""
+(contacts.signals.portal_access_changed), clients when a client is archived
+(clients.signals.client_archive_changed); both are sent after commit."""
 
 import logging
 
 from django.dispatch import receiver
 
+from clients.signals import client_archive_changed
 from contacts.signals import portal_access_changed
 from opsmerge.tenancy import msp_scope
 
@@ -26,3 +28,14 @@ def on_portal_access_changed(sender, *, msp, contact, granted: bool, actor=None,
     else:
         with msp_scope(msp):
             portal_access_revoke(msp=msp, contact=contact, actor=actor)
+
+
+@receiver(client_archive_changed, dispatch_uid="portal.on_client_archive_changed")
+def on_client_archive_changed(sender, *, msp, client, archived: bool, actor=None, **kwargs):
+    """Archived: "Portal access is paused" — open sessions end now, unused links die.
+    Restored: nothing to do; contacts sign in again with a new link."""
+    from .services import portal_client_paused
+
+    if archived:
+        with msp_scope(msp):
+            portal_client_paused(msp=msp, client=client, actor=actor)

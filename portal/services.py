@@ -218,6 +218,15 @@ def portal_access_revoke(*, msp, contact: Contact, actor=None) -> int:
     return ended
 
 
+def portal_client_paused(*, msp, client, actor=None) -> int:
+    """The client was archived: end the open sessions and void the unused links of
+    all its contacts (portal access is paused until the client is restored)."""
+    total = 0
+    for contact in Contact.objects.filter(msp=msp, client=client, is_portal_user=True):
+        total += portal_access_revoke(msp=msp, contact=contact, actor=actor)
+    return total
+
+
 # --- emails ------------------------------------------------------------------------
 
 def portal_invite_send(*, msp, contact: Contact, actor=None) -> bool:

@@ -102,3 +102,22 @@ def test_archived_client_pauses_open_sessions(portal, portal_contact):
     with unscoped("test"):
         type(portal_contact.client).objects.filter(pk=portal_contact.client_id).update(status="active")
     assert portal.get(TICKETS).status_code == 200  # restoring the client resumes access
+
+
+@pytest.mark.django_db(transaction=True)
+def test_archiving_the_client_ends_its_contacts_sessions_and_voids_their_links(msp, user, acme, portal_contact):
+    """clients.signals.client_archive_changed has a receiver: the portal ends open
+    sessions (recorded, not only refused at the next request) and voids unused links."""
+    from clients.lifecycle import client_archive
+    from portal.models import PortalLinkToken
+    from portal.services import link_token_issue, session_start
+
+    with msp_scope(msp):
+        session_start(msp=msp, contact=portal_contact)
+        link_token_issue(msp=msp, contact=portal_contact, purpose=PortalLinkToken.Purpose.SIGN_IN)
+        client_archive(msp=msp, client=acme, actor=user, reason="Left us")
+    with unscoped("test check"):
+        session = PortalSession.objects.get(contact=portal_contact)
+        assert session.ended_at is not None and session.end_reason == PortalSession.EndReason.ACCESS_LOST
+        assert not PortalLinkToken.objects.filter(contact=portal_contact, voided_at__isnull=True,
+                                                  used_at__isnull=True).exists()
