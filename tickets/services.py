@@ -166,15 +166,21 @@ def ticket_update(*, msp, ticket: Ticket, actor, **fields) -> Ticket:
     assignee = fields.get("assigned_to")
     if assignee is not None and (assignee.msp_id != msp.pk or not assignee.is_active):
         raise ValidationError({"assigned_to": "Choose an active technician of your MSP."})
-    before = snapshot(ticket, ["status", "priority", "assigned_to", "resolved_at"])
+    tracked = ["status", "priority", "assigned_to", "resolved_at"]
+    # Locked and re-read: the diff (and the audit) is against what is in the
+    # database now, not a stale copy, and a failed audit leaves no half-write.
+    current = Ticket.objects.select_for_update().get(msp=msp, pk=ticket.pk)
+    before = snapshot(current, tracked)
     for name, value in fields.items():
-        setattr(ticket, name, value)
-    if ticket.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
-        ticket.resolved_at = ticket.resolved_at or timezone.now()
+        setattr(current, name, value)
+    if current.status in (Ticket.Status.RESOLVED, Ticket.Status.CLOSED):
+        current.resolved_at = current.resolved_at or timezone.now()
     else:
-        ticket.resolved_at = None
-    changes = diff(before, snapshot(ticket, ["status", "priority", "assigned_to", "resolved_at"]))
+        current.resolved_at = None
+    changes = diff(before, snapshot(current, tracked))
     if changes:
-        ticket.save(update_fields=[*fields, "resolved_at", "updated_at"])
-        audit_record(msp=msp, actor=actor, action="ticket.update", obj=ticket, changes=changes)
+        current.save(update_fields=[*fields, "resolved_at", "updated_at"])
+        audit_record(msp=msp, actor=actor, action="ticket.update", obj=current, changes=changes)
+    for name in [*tracked, "updated_at"]:
+        setattr(ticket, name, getattr(current, name))
     return ticket

@@ -48,3 +48,31 @@ def test_contact_reply_reopens_waiting_ticket(scoped):
     assert ticket.status == Ticket.Status.OPEN
     with pytest.raises(ValidationError):
         ticket_comment_add(msp=scoped, ticket=ticket, body="secret", author_contact=contact, is_internal=True)
+
+
+def test_ticket_update_is_atomic_a_failed_audit_leaves_no_half_write(scoped, user, monkeypatch):
+    from tickets import services
+
+    ticket = ticket_create(msp=scoped, client=ClientFactory(msp=scoped), subject="Printer", priority="low")
+
+    def broken_audit(**kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(services, "audit_record", broken_audit)
+    with pytest.raises(RuntimeError):
+        services.ticket_update(msp=scoped, ticket=ticket, actor=user, priority="high")
+    ticket.refresh_from_db()
+    assert ticket.priority == "low"
+
+
+def test_ticket_update_from_a_stale_copy_keeps_the_ticket_consistent(scoped, user):
+    from tickets.services import ticket_update
+
+    ticket = ticket_create(msp=scoped, client=ClientFactory(msp=scoped), subject="VPN", priority="low")
+    stale = Ticket.objects.get(pk=ticket.pk)
+    ticket_update(msp=scoped, ticket=ticket, actor=user, status=Ticket.Status.RESOLVED)
+    ticket_update(msp=scoped, ticket=stale, actor=user, priority="high")  # stale copy still says "new"
+    fresh = Ticket.objects.get(pk=ticket.pk)
+    assert fresh.status == Ticket.Status.RESOLVED and fresh.priority == "high"
+    assert fresh.resolved_at is not None
+    assert stale.status == Ticket.Status.RESOLVED  # the caller's copy is brought up to date
