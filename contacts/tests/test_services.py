@@ -26,8 +26,13 @@ def test_email_unique_per_client_case_insensitive(scoped):
 
 def test_deleted_contact_frees_its_email(scoped):
     client = ClientFactory(msp=scoped)
-    ContactFactory(msp=scoped, client=client, email="ann@acme.com", deleted_at="2026-01-01T00:00:00Z")
-    contact_create(msp=scoped, client=client, first_name="Ann", email="ann@acme.com")
+    deleted = ContactFactory(msp=scoped, client=client, email="ann@acme.com", deleted_at="2026-01-01T00:00:00Z")
+    fresh = contact_create(msp=scoped, client=client, first_name="Ann", email="ann@acme.com")
+    assert fresh.pk != deleted.pk and fresh.email == "ann@acme.com" and fresh.deleted_at is None
+    assert set(Contact.objects.filter(client=client, email="ann@acme.com").values_list("pk", flat=True)) == {
+        deleted.pk, fresh.pk}
+    with pytest.raises(ValidationError):  # a second live one is still refused
+        contact_create(msp=scoped, client=client, first_name="Ann", email="ann@acme.com")
 
 
 def test_primary_moves_atomically(scoped):
