@@ -246,11 +246,15 @@ def _domain_pairs(cursor, msp_id: int, pairs: _Pairs) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
 def duplicates_recompute(*, msp) -> int:
     """Replace the MSP's DuplicateCandidate rows by a fresh scan; dismissed pairs
-    stay dismissed. Returns the number of candidates."""
+    stay dismissed. Returns the number of candidates. One scan per MSP at a time: a
+    transaction-level advisory lock keyed on the MSP makes a second scan wait for the
+    first (then replace its rows) instead of colliding on the pair constraint."""
     pairs = _Pairs()
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('clients.duplicates_recompute'), %s)", [msp.pk])
         _name_pairs(cursor, msp.pk, pairs)
         _domain_pairs(cursor, msp.pk, pairs)
     dismissed = set(DuplicateDismissal.objects.filter(msp=msp).values_list("client_a_id", "client_b_id"))

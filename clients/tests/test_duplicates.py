@@ -94,3 +94,39 @@ def test_dismiss_needs_edit_permission(scoped, make_user):
     with pytest.raises(PermissionDenied):
         duplicate_dismiss(msp=scoped, candidate=candidate, actor=make_user(role=Role.READ_ONLY))
     assert (candidate.client_a_id, candidate.client_b_id) == (a.pk, b.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_recomputes_of_one_msp_do_not_collide(msp):
+    """Two scans at once (beat + a technician's "Scan now") serialise per MSP instead
+    of failing with UniqueViolation; the result is one set of candidates."""
+    import threading
+
+    from opsmerge.tenancy import msp_scope
+
+    with msp_scope(msp):
+        for i in range(30):
+            ClientFactory(msp=msp, name=f"Contoso {i % 10} Ltd")
+            ClientFactory(msp=msp, name=f"contoso {i % 10} limited")
+    barrier, errors, counts = threading.Barrier(2), [], []
+
+    def scan():
+        try:
+            with msp_scope(msp):
+                barrier.wait()
+                counts.append(duplicates_recompute(msp=msp))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    for _attempt in range(3):
+        threads = [threading.Thread(target=scan) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        barrier.reset()
+    assert errors == []
+    with msp_scope(msp):
+        assert DuplicateCandidate.objects.filter(msp=msp).count() == counts[-1] > 0
