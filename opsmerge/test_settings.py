@@ -6,9 +6,16 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each xdist worker gets its own Redis db (REDIS_URL's db + worker number): tests
+# clear the cache (a FLUSHDB) and count rate limits, so workers must not share one.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and _worker[2:].isdigit():
+    _base, _, _db = os.environ["REDIS_URL"].rpartition("/")
+    if _db.isdigit():
+        os.environ["REDIS_URL"] = f"{_base}/{(int(_db) + int(_worker[2:])) % 16}"
 
-from .settings import *  # noqa: F403
-from .settings import CACHES, env
+from .settings import *  # noqa: E402, F403
+from .settings import CACHES, env  # noqa: E402
 
 DEBUG = False
 SECURE_SSL_REDIRECT = False
