@@ -129,6 +129,20 @@ class ClientTab:
 client_tabs = Registry[ClientTab]("client_tabs")
 
 
+@dataclass(frozen=True)
+class ClientCount:
+    """A per-client count an app contributes: `expression()` returns an annotation
+    over clients (usually opsmerge.db.count_subquery). Every count is on the client
+    overview; `on_list` ones are also columns of the client list (one query either way)."""
+
+    key: str  # the annotation name, e.g. "open_ticket_count"
+    expression: Callable[[], Any]
+    on_list: bool = False
+
+
+client_counts = Registry[ClientCount]("client_counts")
+
+
 # ---------------------------------------------------------------- exports
 
 

@@ -13,6 +13,7 @@ from accounts.permissions import Op
 from billing.models import Contract, Invoice
 from opsmerge.db import count_subquery
 from opsmerge.models import AuditEvent
+from opsmerge.registry import client_counts
 from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.bulk_actions import export_action, handoff_action, selected_ids
 from opsmerge.views.generic import (
@@ -269,23 +270,15 @@ class ClientDetailView(ClientTabView):
     template_name = "clients/client_detail.html"
 
     def tab_context(self, client):
-        from assets.models import Asset
         from contacts.models import Contact
         from integrations.m365.models import M365Tenant
-        from sites.models import Site
-        from tickets.models import Ticket
 
         msp = self.msp
+        annotations = {count.key: count.expression() for count in client_counts}
         counts = (
             type(client).objects.filter(msp=msp, pk=client.pk)
-            .annotate(
-                contacts_n=count_subquery(Contact.objects.filter(deleted_at__isnull=True), "client"),
-                assets_n=count_subquery(Asset.objects.filter(is_active=True), "client"),
-                open_tickets_n=count_subquery(Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES), "client"),
-                sites_n=count_subquery(Site.objects.all(), "client"),
-                contract_status=contract_status_subquery(),
-            )
-            .values("contacts_n", "assets_n", "open_tickets_n", "sites_n", "contract_status")
+            .annotate(**annotations, contract_status=contract_status_subquery())
+            .values(*annotations, "contract_status")
             .get()
         )
         hours, holidays = business_hours_for(msp=msp, client=client)

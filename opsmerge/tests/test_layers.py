@@ -28,8 +28,6 @@ KNOWN_DEBT = {
     "clients/merge.py -> sites.models",
     "clients/onboarding.py -> contacts.services",
     "clients/onboarding.py -> sites.services",
-    "clients/selectors.py -> assets.models",
-    "clients/selectors.py -> tickets.models",
     "clients/views/clients.py -> assets.models",
     "clients/views/clients.py -> billing.models",
     "clients/views/clients.py -> contacts.models",

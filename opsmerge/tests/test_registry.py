@@ -33,4 +33,5 @@ def test_apps_filled_the_core_registries_in_layer_order():
                                                "Integrations", "Activity", "Settings", "API keys"]
     assert [t.key for t in registry.client_tabs][-2:] == ["m365", "activity"]
     assert [p.key for p in registry.settings_pages] == ["custom_fields", "tech_groups", "api_keys"]
+    assert [c.key for c in registry.client_counts] == ["contact_count", "site_count", "asset_count", "open_ticket_count"]
     assert "spreadsheet" in registry.exporters
