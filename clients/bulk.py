@@ -1,4 +1,4 @@
-"""Bulk writes of the clients list (tags, contract template). Set-based: a constant
+"""Bulk writes of the clients list (tags; the contract template is billing's). Set-based: a constant
 number of queries whatever the selection size; one audit event per changed client.
 Archive is clients.lifecycle.clients_archive."""
 
@@ -17,7 +17,8 @@ from .models import Client, ClientTag
 from .services import tags_get_or_create
 
 
-def _events(*, msp, actor, action: str, rows, changes) -> None:
+def audit_client_events(*, msp, actor, action: str, rows, changes) -> None:
+    """One audit event per (client id, name) of `rows`, in one INSERT."""
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     request_id = current_request_id()
     AuditEvent.objects.bulk_create([
@@ -28,7 +29,8 @@ def _events(*, msp, actor, action: str, rows, changes) -> None:
     ], batch_size=2000)
 
 
-def _open_clients(msp, client_ids: Iterable[int]) -> list[tuple[int, str]]:
+def open_clients(msp, client_ids: Iterable[int]) -> list[tuple[int, str]]:
+    """(id, name) of the not-archived clients among `client_ids`, by id."""
     ids = sorted({int(pk) for pk in client_ids})
     return list(Client.objects.filter(msp=msp, pk__in=ids).not_archived().order_by("pk").values_list("pk", "name"))
 
@@ -38,7 +40,7 @@ def clients_tag_add(*, msp, client_ids: Iterable[int], names: Iterable[str], act
     """Add tags (created on the fly) to the clients; returns how many clients gained one."""
     require(actor, Op.BULK_EDIT)
     tags = tags_get_or_create(msp=msp, names=names)
-    rows = _open_clients(msp, client_ids)
+    rows = open_clients(msp, client_ids)
     if not tags or not rows:
         return 0
     have = set(ClientTag.objects.filter(msp=msp, client_id__in=[pk for pk, _ in rows], tag__in=tags)
@@ -46,7 +48,7 @@ def clients_tag_add(*, msp, client_ids: Iterable[int], names: Iterable[str], act
     new = [ClientTag(msp=msp, client_id=pk, tag=t) for pk, _ in rows for t in tags if (pk, t.pk) not in have]
     ClientTag.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
     changed = {link.client_id for link in new}
-    _events(msp=msp, actor=actor, action="client.tags_add", rows=[r for r in rows if r[0] in changed],
+    audit_client_events(msp=msp, actor=actor, action="client.tags_add", rows=[r for r in rows if r[0] in changed],
             changes={"tags_added": [t.name for t in tags]})
     return len(changed)
 
@@ -55,34 +57,11 @@ def clients_tag_add(*, msp, client_ids: Iterable[int], names: Iterable[str], act
 def clients_tag_remove(*, msp, client_ids: Iterable[int], names: Iterable[str], actor) -> int:
     require(actor, Op.BULK_EDIT)
     wanted = {n.strip().lower() for n in names if n.strip()}
-    rows = _open_clients(msp, client_ids)
+    rows = open_clients(msp, client_ids)
     doomed = list(ClientTag.objects.filter(msp=msp, client_id__in=[pk for pk, _ in rows])
                   .annotate(lname=Lower("tag__name")).filter(lname__in=wanted).select_related("tag"))
     ClientTag.objects.filter(msp=msp, pk__in=[link.pk for link in doomed]).delete()
     changed = {link.client_id for link in doomed}
-    _events(msp=msp, actor=actor, action="client.tags_remove", rows=[r for r in rows if r[0] in changed],
+    audit_client_events(msp=msp, actor=actor, action="client.tags_remove", rows=[r for r in rows if r[0] in changed],
             changes={"tags_removed": sorted({link.tag.name for link in doomed})})
     return len(changed)
-
-
-@transaction.atomic
-def clients_change_contract_template(*, msp, client_ids: Iterable[int], template, actor) -> int:
-    """Point the clients' active contracts at `template`; a client without an active
-    contract gets one from the template. Archived clients are skipped (seed 003)."""
-    from billing.models import Contract
-
-    require(actor, Op.BULK_EDIT)
-    if template.msp_id != msp.pk:
-        raise ValueError("template of another MSP")
-    rows = _open_clients(msp, client_ids)
-    ids = [pk for pk, _ in rows]
-    active = Contract.objects.filter(msp=msp, client_id__in=ids, status=Contract.Status.ACTIVE)
-    with_contract = set(active.values_list("client_id", flat=True))
-    active.exclude(template=template).update(template=template)
-    Contract.objects.bulk_create([
-        Contract(msp=msp, client_id=pk, template=template, name=template.name, status=Contract.Status.ACTIVE)
-        for pk in ids if pk not in with_contract
-    ], batch_size=2000)
-    _events(msp=msp, actor=actor, action="client.contract_template", rows=rows,
-            changes={"contract_template": [None, template.name]})
-    return len(rows)

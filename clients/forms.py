@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from accounts.models import TechGroup, User
-from billing.models import ContractTemplate
 from opsmerge.forms import MspForm, MspModelForm, TagsField
 from opsmerge.validators import (
     country_choices,
@@ -269,10 +268,6 @@ class ClientEditForm(BusinessHoursMixin, CustomFieldsMixin, MspModelForm):
 
 class TagNamesForm(MspForm):
     tags = TagsField(required=True, label="Tags", help_text="Comma separated, e.g. tier:gold, migration-2026.")
-
-
-class ContractTemplateForm(MspForm):
-    template = forms.ModelChoiceField(queryset=ContractTemplate.objects.none(), label="Contract template")
 
 
 class ArchiveReasonForm(MspForm):

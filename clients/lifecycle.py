@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.permissions import Op, require
 from opsmerge.audit import audit_record, diff, snapshot
 from opsmerge.models import AuditEvent
+from opsmerge.registry import client_delete_gates
 from opsmerge.request_context import current_request_id
 
 from .models import Client
@@ -178,36 +179,18 @@ class DeleteImpact:
 
 
 def _blockers(*, msp, client: Client) -> list[str]:
-    from billing.models import Invoice
-    from contacts.models import Contact
-    from integrations.m365.models import M365Tenant
-
+    """What stops the permanent delete: the client's own state, then every gate
+    another app registered (opsmerge.registry.client_delete_gates: outstanding
+    invoices, connected Microsoft 365 tenants, contact email clashes …)."""
     blockers = []
     if not client.is_archived:
         blockers.append("The client is not archived: archive it first (stage 1).")
-    owing = Invoice.objects.filter(msp=msp, client=client, outstanding_balance__gt=0).count()
-    if owing:
-        blockers.append(f"{owing} invoice(s) still have an outstanding balance.")
     if client.is_compliance_tenant:
         blockers.append("The client is a compliance tenant: archive the linked organisation first.")
     if client.merged_into_id:
         blockers.append("The client was merged into another client: its link redirects there and the merge "
                         "can still be undone.")
-    connected = M365Tenant.objects.filter(msp=msp, client=client).exclude(
-        consent_state=M365Tenant.ConsentState.DISCONNECTED).exclude(
-        consent_state=M365Tenant.ConsentState.PENDING).count()
-    if connected:
-        blockers.append(f"{connected} Microsoft 365 tenant(s) are still connected: disconnect them first.")
-    # Contacts keep existing without a client; an email already used by a contact
-    # without a client would collide with the per-client unique email.
-    clash = (
-        Contact.objects.alive().filter(msp=msp, client=client).exclude(email="")
-        .filter(email__in=Contact.objects.alive().filter(msp=msp, client__isnull=True).values("email"))
-        .values_list("email", flat=True)[:5]
-    )
-    if clash:
-        blockers.append("Contacts without a client already use " + ", ".join(clash)
-                        + ": merge or delete those contacts first.")
+    blockers += [message for gate in client_delete_gates if (message := gate.check(msp=msp, client=client))]
     return blockers
 
 

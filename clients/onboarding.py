@@ -1,5 +1,6 @@
-"""New client as seed 004 describes it: one save creates the client, its HQ site,
-its primary contact and business hours, or nothing at all."""
+"""New client as seed 004 describes it: one save creates the client, its business
+hours and what other apps add through opsmerge.registry.onboarding_steps (the HQ
+site, the primary contact), or nothing at all."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from contacts.services import contact_create
-from sites.services import site_create
+from opsmerge.registry import onboarding_steps
 
 from .business_hours import business_hours_set
 from .models import Client
 from .services import client_create
+
+
+def _prefixed(section: str, exc: ValidationError) -> ValidationError:
+    if hasattr(exc, "error_dict"):
+        return ValidationError({f"{section}.{k}": v for k, v in exc.message_dict.items()})
+    return ValidationError({section: exc.messages})
 
 
 @transaction.atomic
@@ -22,36 +28,23 @@ def client_onboard(
     msp,
     actor=None,
     client: dict[str, Any],
-    hq_site: dict[str, Any],
-    primary_contact: dict[str, Any],
     business_hours: list | None = None,
     holidays: list | None = None,
+    **sections: dict[str, Any],
 ) -> Client:
-    """`client` holds client_create kwargs, `hq_site` site fields, `primary_contact`
-    contact fields. Errors come back keyed by section, e.g. "hq_site.name"."""
-    email = (primary_contact.get("email") or "").strip().lower()
-    if actor is not None and email and email == actor.email.lower():
-        raise ValidationError({"primary_contact.email": "Use the client's email, not your own sign-in email."})
-    for key in ("first_name", "last_name", "email"):
-        if not (primary_contact.get(key) or "").strip():
-            raise ValidationError({f"primary_contact.{key}": "This field is required."})
-    if not (hq_site.get("name") or "").strip():
-        raise ValidationError({"hq_site.name": "This field is required."})
-
-    def prefixed(section: str, exc: ValidationError) -> ValidationError:
-        if hasattr(exc, "error_dict"):
-            return ValidationError({f"{section}.{k}": v for k, v in exc.message_dict.items()})
-        return ValidationError({section: exc.messages})
-
+    """`client` holds client_create kwargs; each other keyword is the data of the
+    onboarding step registered under that key (e.g. hq_site={…}, primary_contact={…}).
+    Every registered step runs, in order; errors come back keyed by section, e.g.
+    "hq_site.name". A section no step handles is refused."""
+    unknown = set(sections) - {step.key for step in onboarding_steps}
+    if unknown:
+        raise TypeError(f"client_onboard got sections no app handles: {sorted(unknown)}")
     new_client = client_create(msp=msp, actor=actor, **client)
-    try:
-        site_create(msp=msp, client=new_client, actor=actor, **{**hq_site, "is_hq": True})
-    except ValidationError as exc:
-        raise prefixed("hq_site", exc) from None
-    try:
-        contact_create(msp=msp, actor=actor, **{**primary_contact, "client": new_client, "is_primary": True})
-    except ValidationError as exc:
-        raise prefixed("primary_contact", exc) from None
+    for step in onboarding_steps:
+        try:
+            step.apply(msp=msp, client=new_client, data=sections.get(step.key) or {}, actor=actor)
+        except ValidationError as exc:
+            raise _prefixed(step.key, exc) from None
     if business_hours or holidays:
         business_hours_set(msp=msp, client=new_client, site=None, intervals=business_hours or [],
                            holidays=holidays or [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from opsmerge.registry import client_counts
+from opsmerge.registry import annotations_for
 from opsmerge.tenancy import msp_get_or_404
 
 from .models import Client, ClientDomain
@@ -36,13 +36,13 @@ def primary_domain_subquery():
 
 def client_list(*, msp, include_archived: bool = False) -> QuerySet[Client]:
     """Clients of `msp` annotated with the list columns (the counts apps registered
-    in opsmerge.registry.client_counts with on_list), in constant queries."""
+    in opsmerge.registry.related_counts for clients with on_list), in constant queries."""
     qs = Client.objects.filter(msp=msp)
     if not include_archived:
         qs = qs.not_archived()
     return qs.select_related("account_manager").annotate(
         primary_domain=primary_domain_subquery(),
-        **{count.key: count.expression() for count in client_counts if count.on_list},
+        **annotations_for("clients.Client", on_list=True),
     )
 
 

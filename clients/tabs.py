@@ -1,7 +1,9 @@
 """The client page's own tabs, registered into opsmerge.registry.client_tabs (from
-ClientsConfig.ready()). Other apps add theirs the same way:
+ClientsConfig.ready()). Other apps add theirs the same way, either routed by the
+clients app under /clients/<pk>/<route>/ (a `view` given) or by their own urls:
 
-    from opsmerge.registry import ClientTab, client_tabs
+    client_tabs.register(ClientTab("sites", "Sites", "clients:sites", view="sites.views.client_tab.ClientSitesTab",
+                                   route="sites"), before="documents")
     client_tabs.register(ClientTab("m365", "Microsoft 365", "m365:client_tenants", kwarg="client_pk"),
                          before="activity")
 """
@@ -12,11 +14,6 @@ from opsmerge.registry import ClientTab, client_tabs
 
 BUILT_IN = [
     ClientTab("overview", "Overview", "clients:detail"),
-    ClientTab("contacts", "Contacts", "clients:contacts"),
-    ClientTab("sites", "Sites", "clients:sites"),
-    ClientTab("assets", "Assets", "clients:assets"),
-    ClientTab("tickets", "Tickets", "clients:tickets"),
-    ClientTab("billing", "Contracts & invoices", "clients:billing"),
     ClientTab("documents", "Documents", "clients:documents"),
     ClientTab("activity", "Activity", "clients:activity", op="audit_view"),
 ]

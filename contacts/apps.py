@@ -6,14 +6,34 @@ class ContactsConfig(AppConfig):
     verbose_name = "Contacts"
 
     def ready(self):
-        from opsmerge.db import count_subquery
-        from opsmerge.registry import ClientCount, NavItem, SearchProvider, client_counts, nav, search_providers
+        from opsmerge.registry import (
+            ClientTab,
+            DeleteGate,
+            NavItem,
+            OnboardingStep,
+            Panel,
+            RelatedCount,
+            SearchProvider,
+            client_delete_gates,
+            client_tabs,
+            nav,
+            onboarding_steps,
+            panels,
+            related_counts,
+            search_providers,
+        )
 
-        from .models import Contact
+        from . import panels as p
         from .selectors import contact_search, contact_search_subtitle
+        from .services import contact_onboard
 
         nav.register(NavItem("Contacts", "contacts:list", "users", namespaces=("contacts",)), before="activity")
         search_providers.register(SearchProvider("contacts", "Contacts", "users", contact_search,
                                                  subtitle=contact_search_subtitle, more_url="contacts:list"))
-        client_counts.register(ClientCount(
-            "contact_count", lambda: count_subquery(Contact.objects.filter(deleted_at__isnull=True), "client")))
+        client_tabs.register(ClientTab("contacts", "Contacts", "clients:contacts",
+                                       view="contacts.views.client_tab.ClientContactsTab", route="contacts"),
+                             before="documents")
+        related_counts.register(RelatedCount("clients.Client", "contact_count", p.client_contact_count))
+        panels.register(Panel("clients.Client", "contacts", "contacts/_client_stat.html", p.client_stat, slot="stats"))
+        onboarding_steps.register(OnboardingStep("primary_contact", contact_onboard))
+        client_delete_gates.register(DeleteGate("contact_email_clash", p.email_clash_gate))

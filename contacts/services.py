@@ -151,3 +151,16 @@ def _after_portal_change(*, msp, contact: Contact, was_portal_user: bool, actor)
     if now_portal_user != was_portal_user:
         transaction.on_commit(lambda: portal_access_changed.send(
             sender=Contact, msp=msp, contact=contact, granted=now_portal_user, actor=actor))
+
+
+def contact_onboard(*, msp, client, data: dict[str, Any], actor=None) -> Contact:
+    """The new-client form's primary contact (opsmerge.registry.onboarding_steps
+    "primary_contact"): a person with a name and the client's email, never the
+    technician's own sign-in email."""
+    email = (data.get("email") or "").strip().lower()
+    if actor is not None and email and email == actor.email.lower():
+        raise ValidationError({"email": "Use the client's email, not your own sign-in email."})
+    for key in ("first_name", "last_name", "email"):
+        if not (data.get(key) or "").strip():
+            raise ValidationError({key: "This field is required."})
+    return contact_create(msp=msp, actor=actor, **{**data, "client": client, "is_primary": True})

@@ -117,30 +117,119 @@ search_providers = Registry[SearchProvider]("search_providers")
 class ClientTab:
     """A tab of the client page. Its view renders a template extending
     "clients/client_base.html" with `active_tab = <key>`. Tabs whose url name does not
-    exist (yet) are skipped, so a half-shipped feature never breaks the client page."""
+    exist (yet) are skipped, so a half-shipped feature never breaks the client page.
+
+    A tab whose `view` is set (the dotted path of a view class, usually a subclass of
+    clients.views.tabs.ClientTabView in the app that owns the rows) is routed by the
+    clients app at /clients/<pk>/<route>/ as `url_name` (which then lives in the
+    "clients" namespace); a tab without one is routed by its own app."""
 
     key: str  # matched against `active_tab` in the template context
     label: str
     url_name: str
     kwarg: str = "pk"  # the URL kwarg that receives the client's id
     op: str = "view"
+    view: str = ""
+    route: str = ""
 
 
 client_tabs = Registry[ClientTab]("client_tabs")
 
 
 @dataclass(frozen=True)
-class ClientCount:
-    """A per-client count an app contributes: `expression()` returns an annotation
-    over clients (usually opsmerge.db.count_subquery). Every count is on the client
-    overview; `on_list` ones are also columns of the client list (one query either way)."""
+class RelatedCount:
+    """An annotation an app contributes to another app's rows, usually a count of its
+    own rows (opsmerge.db.count_subquery): `expression()` returns it. `model` is the
+    label of the annotated model ("clients.Client"). Every entry is on that model's
+    detail page; `on_list` ones are also columns of its list (one query either way)."""
 
-    key: str  # the annotation name, e.g. "open_ticket_count"
+    model: str
+    name: str  # the annotation name, e.g. "open_ticket_count"
     expression: Callable[[], Any]
     on_list: bool = False
 
+    @property
+    def key(self) -> str:
+        return f"{self.model}.{self.name}"
 
-client_counts = Registry[ClientCount]("client_counts")
+
+related_counts = Registry[RelatedCount]("related_counts")
+
+
+def annotations_for(model: str, *, on_list: bool = False) -> dict[str, Any]:
+    """{name: expression} of the related counts registered for `model` (only the list
+    columns when `on_list`)."""
+    return {c.name: c.expression() for c in related_counts if c.model == model and (c.on_list or not on_list)}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A card an app adds to another app's detail page: `context(msp=, obj=)` returns
+    the context of `template`, which renders one card. `model` is the label of the
+    page's object ("contacts.Contact"). Shown by {% detail_panels obj "slot" %} in order;
+    the template gets the page's context plus what `context` returned."""
+
+    model: str
+    name: str
+    template: str
+    context: Callable[..., dict] | None = None
+    slot: str = "main"  # where on the page: "main" (the left column of cards) or "stats" (the figures row)
+    op: str = "view"
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}.{self.name}"
+
+
+panels = Registry[Panel]("panels")
+
+
+# ---------------------------------------------------------------- client lifecycle hooks
+
+
+@dataclass(frozen=True)
+class DeleteGate:
+    """A reason that can stop a client's permanent delete: `check(msp=, client=)`
+    returns the blocker message, or "" when this gate is open. Apps that own rows which
+    must not vanish with a client (invoices, connected tenants) register one."""
+
+    key: str
+    check: Callable[..., str]
+
+
+client_delete_gates = Registry[DeleteGate]("client_delete_gates")
+
+
+@dataclass(frozen=True)
+class OnboardingStep:
+    """A part of the new-client form's one save (seed 004) owned by another app:
+    `apply(msp=, client=, data=, actor=)` creates its rows for the new client from
+    `data` (the dict given to clients.onboarding.client_onboard under `key`). A
+    ValidationError it raises is reported against "<key>.<field>"."""
+
+    key: str  # e.g. "hq_site", "primary_contact"
+    apply: Callable[..., Any]
+
+
+onboarding_steps = Registry[OnboardingStep]("onboarding_steps")
+
+
+@dataclass(frozen=True)
+class BulkActionEntry:
+    """A bulk action an app adds to another app's list: `action()` returns an
+    opsmerge.views.generic.BulkAction. `list_key` names the list ("clients")."""
+
+    list_key: str
+    name: str
+    action: Callable[[], Any]
+    before: str = ""  # the name of the list's own action this one goes before
+
+    @property
+    def key(self) -> str:
+        return f"{self.list_key}.{self.name}"
+
+
+bulk_actions = Registry[BulkActionEntry]("bulk_actions")
 
 
 # ---------------------------------------------------------------- exports

@@ -72,3 +72,10 @@ def site_update(*, msp, site: Site, actor=None, **fields: Any) -> Site:
     if changes:
         audit_record(msp=msp, actor=actor, action="site.update", obj=site, changes=changes)
     return site
+
+
+def site_onboard(*, msp, client: Client, data: dict[str, Any], actor=None) -> Site:
+    """The new-client form's HQ site (opsmerge.registry.onboarding_steps "hq_site")."""
+    if not (data.get("name") or "").strip():
+        raise ValidationError({"name": "This field is required."})
+    return site_create(msp=msp, client=client, actor=actor, **{**data, "is_hq": True})

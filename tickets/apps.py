@@ -6,13 +6,20 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self):
-        from opsmerge.db import count_subquery
-        from opsmerge.registry import ClientCount, NavItem, client_counts, nav
+        from opsmerge.registry import ClientTab, NavItem, Panel, RelatedCount, client_tabs, nav, panels, related_counts
 
-        from .models import Ticket
+        from . import panels as p
 
         nav.register(NavItem("Tickets", "tickets:list", "ticket", namespaces=("tickets",)), before="activity")
-        def open_tickets():
-            return count_subquery(Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES), "client")
-
-        client_counts.register(ClientCount("open_ticket_count", open_tickets, on_list=True))
+        client_tabs.register(ClientTab("tickets", "Tickets", "clients:tickets",
+                                       view="tickets.views.client_tab.ClientTicketsTab", route="tickets"),
+                             before="documents")
+        related_counts.register(RelatedCount("clients.Client", "open_ticket_count", p.open_tickets_count, on_list=True))
+        related_counts.register(RelatedCount("contacts.Contact", "ticket_count", p.contact_ticket_count, on_list=True))
+        related_counts.register(RelatedCount("sites.Site", "open_ticket_count", p.site_open_ticket_count,
+                                             on_list=True))
+        panels.register(Panel("clients.Client", "open_tickets", "tickets/_client_stat.html", slot="stats"))
+        panels.register(Panel("contacts.Contact", "tickets", "tickets/_tickets_card.html", p.contact_tickets),
+                        before="contacts.Contact.assets")
+        panels.register(Panel("sites.Site", "tickets", "tickets/_tickets_card.html", p.site_tickets))
+        panels.register(Panel("assets.Asset", "tickets", "tickets/_tickets_card.html", p.asset_tickets))

@@ -36,11 +36,6 @@ class AssetDetailView(ObjectDetailView):
         return msp_get_or_404(Asset.objects.select_related("client", "site", "contact", "m365_tenant"), msp=self.msp,
                               pk=self.kwargs["pk"])
 
-    def get_context_data(self, **kwargs):
-        from tickets.models import Ticket
-
-        return {**kwargs, "tickets": Ticket.objects.filter(msp=self.msp, asset=kwargs["asset"]).order_by("-created_at")[:10]}
-
 
 class AssetEditView(ObjectEditView):
     form_class = AssetForm

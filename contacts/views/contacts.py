@@ -9,12 +9,11 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.permissions import Op
-from assets.models import Asset
 from clients.forms import TagNamesForm
 from clients.models import Client, CustomField, Tag
 from clients.views.clients import apply_custom_field_filters, custom_field_filters
-from opsmerge.db import count_subquery
 from opsmerge.models import AuditEvent
+from opsmerge.registry import annotations_for
 from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.bulk_actions import export_action, handoff_action, selected_ids
 from opsmerge.views.generic import (
@@ -28,7 +27,6 @@ from opsmerge.views.generic import (
     compact_model_choices,
     friendly_empty_choices,
 )
-from tickets.models import Ticket
 
 from ..filtersets import ContactFilterSet
 from ..forms import ContactForm
@@ -50,8 +48,7 @@ def contact_rows(msp):
     return (
         Contact.objects.filter(msp=msp).alive()
         .select_related("client", "organisation")
-        .annotate(ticket_count=count_subquery(Ticket.objects.all(), "contact"),
-                  asset_count=count_subquery(Asset.objects.filter(is_active=True), "contact"))
+        .annotate(**annotations_for("contacts.Contact", on_list=True))
         .prefetch_related(contact_tags_prefetch(msp))
     )
 
@@ -184,8 +181,6 @@ class ContactDetailView(ObjectDetailView):
         return {
             **kwargs,
             "tags": list(contact.tags.order_by("name")),
-            "tickets": Ticket.objects.filter(msp=self.msp, contact=contact).order_by("-created_at")[:10],
-            "assets": Asset.objects.filter(msp=self.msp, contact=contact, is_active=True).select_related("site")[:50],
             "members": Contact.objects.filter(msp=self.msp, organisation=contact).alive()[:50]
             if contact.kind == Contact.Kind.ORGANISATION else [],
             "events": AuditEvent.objects.filter(msp=self.msp, object_type="contact", object_id=str(contact.pk))

@@ -9,11 +9,25 @@ class M365Config(AppConfig):
 
     def ready(self):
         from accounts.models import Msp
-        from opsmerge.registry import ClientTab, NavItem, client_tabs, nav
+        from opsmerge.registry import (
+            ClientTab,
+            DeleteGate,
+            NavItem,
+            Panel,
+            client_delete_gates,
+            client_tabs,
+            nav,
+            panels,
+        )
+
+        from . import panels as p
 
         nav.register(NavItem("Integrations", "m365:index", "plug", namespaces=("m365",)), before="activity")
         client_tabs.register(ClientTab("m365", "Microsoft 365", "m365:client_tenants", kwarg="client_pk"),
                              before="activity")
+        panels.register(Panel("clients.Client", "m365", "m365/_client_stat.html", p.client_tenants, slot="stats"))
+        panels.register(Panel("clients.Client", "m365_tenants", "m365/_client_tenants_card.html", p.client_tenants))
+        client_delete_gates.register(DeleteGate("m365_connected", p.connected_tenants_gate))
         post_save.connect(_msp_saved, sender=Msp, dispatch_uid="m365-schedule-interval")
 
 

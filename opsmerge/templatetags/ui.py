@@ -8,6 +8,7 @@ from django import template
 from django.conf import settings
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from opsmerge import registry
 from opsmerge.nav import nav_for
@@ -120,6 +121,24 @@ def client_tabs(context, client):
             continue
         tabs.append({"key": tab.key, "label": tab.label, "url": url})
     return tabs
+
+
+@register.simple_tag(takes_context=True)
+def detail_panels(context, obj, slot: str = "main"):
+    """The cards other apps registered for `obj`'s page (opsmerge.registry.panels) in
+    `slot`, each rendered from its template with the page's context plus its own."""
+    perms_ops = context.get("perms_ops", frozenset())
+    request = context.get("request")
+    msp = getattr(request, "msp", None)
+    label = obj._meta.label
+    html = []
+    for panel in registry.panels:
+        if panel.model != label or panel.slot != slot or panel.op not in perms_ops:
+            continue
+        template = context.template.engine.get_template(panel.template)
+        with context.push(**(panel.context(msp=msp, obj=obj) if panel.context else {})):
+            html.append(template.render(context))
+    return mark_safe("".join(html))  # noqa: S308 - each part is a rendered (autoescaped) template
 
 
 _PK_SENTINEL = 918273645546372819

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from clients.views.clients import ClientListView
 from opsmerge import registry
 from opsmerge.registry import Registry
 
@@ -31,7 +32,19 @@ def test_apps_filled_the_core_registries_in_layer_order():
     assert [p.key for p in registry.search_providers] == ["clients", "contacts", "sites", "assets"]
     assert [i.label for i in registry.nav] == ["Clients", "Contacts", "Sites", "Assets", "Tickets", "Imports",
                                                "Integrations", "Activity", "Settings", "API keys"]
-    assert [t.key for t in registry.client_tabs][-2:] == ["m365", "activity"]
+    assert [t.key for t in registry.client_tabs] == ["overview", "contacts", "sites", "assets", "tickets", "billing",
+                                                     "documents", "m365", "activity"]
     assert [p.key for p in registry.settings_pages] == ["custom_fields", "tech_groups", "api_keys"]
-    assert [c.key for c in registry.client_counts] == ["contact_count", "site_count", "asset_count", "open_ticket_count"]
+    assert [c.name for c in registry.related_counts if c.model == "clients.Client"] == [
+        "contact_count", "site_count", "asset_count", "open_ticket_count", "contract_status"]
+    assert [p.key for p in registry.panels if p.slot == "stats"] == [
+        "clients.Client.contacts", "clients.Client.assets", "clients.Client.open_tickets", "clients.Client.contract",
+        "clients.Client.m365"]
+    assert [p.key for p in registry.panels if p.model == "contacts.Contact"] == [
+        "contacts.Contact.tickets", "contacts.Contact.assets"]
+    assert [s.key for s in registry.onboarding_steps] == ["primary_contact", "hq_site"]
+    assert [g.key for g in registry.client_delete_gates] == [
+        "contact_email_clash", "outstanding_invoices", "m365_connected"]
+    assert [a.name for a in ClientListView.get_bulk_actions()] == [
+        "tag_add", "tag_remove", "contract_template", "export", "archive", "merge"]
     assert "spreadsheet" in registry.exporters

@@ -36,6 +36,7 @@ from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
+from opsmerge import registry
 from opsmerge.forms import apply_service_errors
 from opsmerge.links import object_url
 from opsmerge.permissions import permissions_for, require
@@ -127,6 +128,7 @@ class ObjectListView(MspView):
     max_paginate_by: int = 200
     bulk_url_name: str = ""  # POST target of the bulk bar, if the list has one
     bulk_actions: list[BulkAction] = []
+    bulk_list_key = ""  # other apps add actions to this list under this key (opsmerge.registry.bulk_actions)
     extra_context: dict[str, Any] = {}
 
     def get_queryset(self) -> QuerySet:
@@ -165,6 +167,18 @@ class ObjectListView(MspView):
         paginator = CappedPaginator(queryset, max(per_page, 1))
         return paginator.get_page(self.request.GET.get("page"))
 
+    @classmethod
+    def get_bulk_actions(cls) -> list[BulkAction]:
+        """The list's own actions with those other apps registered for `bulk_list_key`,
+        each placed before the action its entry names (else last)."""
+        actions = list(cls.bulk_actions)
+        for entry in registry.bulk_actions:
+            if cls.bulk_list_key and entry.list_key == cls.bulk_list_key:
+                names = [a.name for a in actions]
+                index = names.index(entry.before) if entry.before in names else len(actions)
+                actions.insert(index, entry.action())
+        return actions
+
     def is_filtered(self, filterset) -> bool:
         if filterset is None:
             return False
@@ -194,7 +208,7 @@ class ObjectListView(MspView):
             "default_sort": self.default_sort,
             "sort": sort,
             "bulk_url": reverse(self.bulk_url_name) if self.bulk_url_name else "",
-            "bulk_actions": [a for a in self.bulk_actions if str(a.op) in _perms(self.request)],
+            "bulk_actions": [a for a in self.get_bulk_actions() if str(a.op) in _perms(self.request)],
             **self.extra_context,
             **kwargs,
         }
@@ -408,7 +422,7 @@ class BulkActionView(MspView):
     write_permission = "view"  # each action checks its own Op
 
     def actions(self) -> dict[str, BulkAction]:
-        return {a.name: a for a in self.list_view.bulk_actions}
+        return {a.name: a for a in self.list_view.get_bulk_actions()}
 
     def list_url(self, filter_query: str) -> str:
         url = reverse(self.list_view.url_name)

@@ -1,12 +1,10 @@
 from django.urls import reverse
 
 from accounts.permissions import Op
-from assets.models import Asset
 from clients.models import Client
-from opsmerge.db import count_subquery
+from opsmerge.registry import annotations_for
 from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
-from tickets.models import Ticket
 
 from ..filtersets import SiteFilterSet
 from ..forms import SiteForm
@@ -23,9 +21,7 @@ class SiteListView(ObjectListView):
 
     def get_queryset(self):
         return Site.objects.filter(msp=self.msp).exclude(client__status=Client.Status.ARCHIVED).select_related(
-            "client").annotate(
-            asset_count=count_subquery(Asset.objects.filter(is_active=True), "site"),
-            open_ticket_count=count_subquery(Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES), "site"))
+            "client").annotate(**annotations_for("sites.Site", on_list=True))
 
 
 def site_get(*, msp, pk) -> Site:
@@ -38,13 +34,6 @@ class SiteDetailView(ObjectDetailView):
 
     def get_object(self):
         return site_get(msp=self.msp, pk=self.kwargs["pk"])
-
-    def get_context_data(self, **kwargs):
-        site = kwargs["site"]
-        return {**kwargs,
-                "assets": Asset.objects.filter(msp=self.msp, site=site, is_active=True).select_related("contact")[:100],
-                "tickets": Ticket.objects.filter(msp=self.msp, site=site, status__in=Ticket.OPEN_STATUSES)
-                .select_related("contact")[:50]}
 
 
 class SiteCreateView(ObjectEditView):
