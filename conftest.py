@@ -17,7 +17,7 @@ from accounts.roles import Role
 from accounts.tests.factories import DEFAULT_PASSWORD, MspFactory, UserFactory
 from opsmerge.tenancy import msp_scope
 
-pytest_plugins = ["opsmerge.testing.browser"]
+pytest_plugins = ["testing.browser"]
 
 
 @pytest.fixture(autouse=True)
@@ -81,8 +81,8 @@ def build_world(label: str) -> MspWorld:
     from billing.tests.factories import ContractFactory, ContractTemplateFactory, InvoiceFactory
     from clients.tests.factories import ClientDomainFactory, ClientFactory, CustomFieldFactory, TagFactory
     from contacts.tests.factories import ContactFactory
-    from opsmerge.testing.world import extra_world_objects
     from sites.tests.factories import SiteFactory
+    from testing.world import extra_world_objects
     from tickets.tests.factories import TicketCommentFactory, TicketFactory
 
     msp = MspFactory(name=f"{label} Managed Services", slug=f"{label.lower()}-msp")

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "demo",  # make run's demo data: the top layer, above every app
 ]
 
 MIDDLEWARE = [

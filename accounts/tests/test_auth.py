@@ -55,7 +55,7 @@ def test_reset_for_unknown_address_looks_the_same_and_sends_nothing(client):
 def test_sign_in_page_in_the_browser(chromium_context, live_server, transactional_db):
     from accounts.roles import Role
     from accounts.tests.factories import MspFactory, UserFactory
-    from opsmerge.testing.browser import screenshot
+    from testing.browser import screenshot
 
     UserFactory(msp=MspFactory(name="Northwind IT", slug="northwind-signin"), role=Role.TECHNICIAN,
                 email="tom@northwind.example", full_name="Tom Tech")

@@ -23,7 +23,7 @@ from opsmerge.testing.routes import iter_routes
 from .conftest import issue_key
 
 # Router basename (route name "api:<basename>-<action>") -> key in the per-MSP world
-# (conftest.build_world / opsmerge/testing/world.py).
+# (conftest.build_world / testing/world.py).
 PK_BY_BASENAME = {
     "client": "client",
     "client-merge": "client_merge",
@@ -60,7 +60,7 @@ def world_kwargs(route, world) -> dict:
         obj = world.objects.get(key) if key else None
         if obj is None:
             pytest.fail(f"API route {route.name} ({route.pattern}): map its '{kwarg}' in PK_BY_BASENAME "
-                        f"(api/tests/test_isolation_api.py) and add the object to opsmerge/testing/world.py.")
+                        f"(api/tests/test_isolation_api.py) and add the object to testing/world.py.")
         kwargs[kwarg] = obj.pk
     return kwargs
 

@@ -16,8 +16,8 @@ from clients.tests.factories import ClientDomainFactory, ClientFactory, CustomFi
 from contacts.models import Contact
 from contacts.tests.factories import ContactFactory
 from opsmerge.tenancy import unscoped
-from opsmerge.testing.browser import screenshot
 from sites.tests.factories import SiteFactory
+from testing.browser import screenshot
 from tickets.tests.factories import TicketFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from accounts.tests.factories import MspFactory, UserFactory
 from clients.models import Client, ClientMerge
 from clients.tests.factories import ClientFactory
 from opsmerge.tenancy import unscoped
-from opsmerge.testing.browser import screenshot
+from testing.browser import screenshot
 from tickets.tests.factories import TicketFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

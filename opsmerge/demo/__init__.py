@@ -1,5 +1,5 @@
-"""Demo data for `make run` (`python manage.py seed_demo`). The sign-ins live here,
-free of Django imports, so the dev runner can print them."""
+"""The demo sign-ins of `make run`, free of Django imports so the dev runner can print
+them. The demo data itself is the `demo` app (demo/seed.py, `manage.py seed_demo`)."""
 
 DEMO_PASSWORD = "opsmerge-demo"  # noqa: S105 - documented demo password, never for production data
 

@@ -3,7 +3,7 @@ when CI=true, and only skips on a developer machine."""
 
 import pytest
 
-from opsmerge.testing import browser
+from testing import browser
 
 
 def test_missing_chromium_fails_under_ci(monkeypatch, tmp_path):

@@ -7,7 +7,7 @@ not answer 404, which proves the id mapping is right. Pages without ids must nev
 show MSP B's names.
 
 A route whose URL kwargs cannot be mapped to an object fails the test with a message
-saying where to add the mapping (KWARG_OBJECTS below, or opsmerge/testing/world.py).
+saying where to add the mapping (KWARG_OBJECTS below, or testing/world.py).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def build_kwargs(route, world) -> dict:
             pytest.fail(
                 f"Route {route.name} ({route.pattern}) has URL kwarg '{kwarg}' that the isolation test cannot "
                 f"fill. Map it in opsmerge/tests/test_isolation.py (KWARG_OBJECTS / PK_BY_NAMESPACE) and add the "
-                f"object to opsmerge/testing/world.py."
+                f"object to testing/world.py."
             )
         kwargs[kwarg] = getattr(obj, "pk", obj)
     return kwargs

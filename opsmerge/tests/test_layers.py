@@ -13,36 +13,14 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["accounts", "clients", "contacts", "sites", "assets", "tickets", "billing", "integrations", "portal", "api"]
+LAYERS = ["accounts", "clients", "contacts", "sites", "assets", "tickets", "billing", "integrations", "portal", "api",
+          "demo"]
 CORE = "opsmerge"
 
 KNOWN_DEBT = {
     "clients/merge.py -> contacts.models",
     "clients/merge.py -> contacts.signals",
     "clients/merge.py -> sites.models",
-    "opsmerge/demo/seed.py -> accounts.models",
-    "opsmerge/demo/seed.py -> accounts.roles",
-    "opsmerge/demo/seed.py -> assets.models",
-    "opsmerge/demo/seed.py -> billing.models",
-    "opsmerge/demo/seed.py -> clients.business_hours",
-    "opsmerge/demo/seed.py -> clients.lifecycle",
-    "opsmerge/demo/seed.py -> clients.models",
-    "opsmerge/demo/seed.py -> clients.onboarding",
-    "opsmerge/demo/seed.py -> contacts.lifecycle",
-    "opsmerge/demo/seed.py -> contacts.models",
-    "opsmerge/demo/seed.py -> contacts.services",
-    "opsmerge/demo/seed.py -> contacts.signals",
-    "opsmerge/demo/seed.py -> sites.services",
-    "opsmerge/demo/seed.py -> tickets.models",
-    "opsmerge/demo/seed.py -> tickets.services",
-    "opsmerge/testing/browser.py -> accounts.roles",
-    "opsmerge/testing/browser.py -> accounts.tests.factories",
-    "opsmerge/testing/world.py -> accounts.models",
-    "opsmerge/testing/world.py -> api.tests.factories",
-    "opsmerge/testing/world.py -> clients.models",
-    "opsmerge/testing/world.py -> integrations.imports.models",
-    "opsmerge/testing/world.py -> integrations.m365.tests.factories",
-    "opsmerge/testing/world.py -> tickets.models",
     "tickets/notifications.py -> portal.emails",
     "tickets/notifications.py -> portal.services",
 }

@@ -1,6 +1,6 @@
 """End to end in Chromium: request a link, read it from the test outbox, sign in,
 raise a ticket with an attachment, and see it in the technician's ticket list.
-Browser fixtures: opsmerge/testing/browser.py (registered in the root conftest)."""
+Browser fixtures: testing/browser.py (registered in the root conftest)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from clients.tests.factories import ClientFactory
 from contacts.tests.factories import ContactFactory
-from opsmerge.testing.browser import screenshot as shot
+from testing.browser import screenshot as shot
 
 from .conftest import links_in
 

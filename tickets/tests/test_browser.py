@@ -12,8 +12,8 @@ from accounts.tests.factories import MspFactory, UserFactory
 from assets.tests.factories import AssetFactory
 from clients.tests.factories import ClientFactory
 from contacts.tests.factories import ContactFactory
-from opsmerge.testing.browser import screenshot
 from sites.tests.factories import SiteFactory
+from testing.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@ job run by a real Celery worker."""
 
 import pytest
 
-from opsmerge.testing.browser import screenshot
+from testing.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 

@@ -15,7 +15,7 @@ from clients.tests.factories import ClientDomainFactory, ClientFactory
 from contacts.models import Contact
 from integrations.m365.models import M365Tenant, SyncRun
 from opsmerge.tenancy import msp_scope
-from opsmerge.testing.browser import screenshot
+from testing.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

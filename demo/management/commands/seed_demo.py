@@ -1,10 +1,10 @@
 """`python manage.py seed_demo`: two demo MSPs with staff of every role and ~50
-realistic clients (see opsmerge/demo/seed.py). Safe to re-run: nothing is duplicated."""
+realistic clients (see demo/seed.py). Safe to re-run: nothing is duplicated."""
 
 from django.core.management.base import BaseCommand
 
+from demo.seed import DemoSeeder
 from opsmerge.demo import DEMO_PASSWORD, PLATFORM_ADMIN_EMAIL, demo_sign_ins
-from opsmerge.demo.seed import DemoSeeder
 
 
 class Command(BaseCommand):

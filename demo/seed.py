@@ -32,12 +32,11 @@ from contacts.lifecycle import contact_delete
 from contacts.models import Contact
 from contacts.services import contact_create
 from contacts.signals import portal_access_changed
+from opsmerge.demo import DEMO_MSPS, DEMO_PASSWORD, DEMO_STAFF, PLATFORM_ADMIN_EMAIL
 from opsmerge.tenancy import msp_scope
 from sites.services import site_create
 from tickets.models import Ticket
 from tickets.services import ticket_comment_add, ticket_create
-
-from . import DEMO_MSPS, DEMO_PASSWORD, DEMO_STAFF, PLATFORM_ADMIN_EMAIL
 
 
 @dataclass(frozen=True)
