@@ -10,11 +10,13 @@ class ClientsConfig(AppConfig):
 
         from opsmerge.registry import NavItem, SearchProvider, SettingsPage, nav, search_providers, settings_pages
 
+        from .merge import register_own_merge_steps
         from .models import CustomField
         from .selectors import client_search, client_search_subtitle
         from .tabs import register_built_in_tabs
 
         register_built_in_tabs()
+        register_own_merge_steps()
         nav.register(NavItem("Clients", "clients:list", "building", namespaces=("clients",)), before="activity")
         search_providers.register(SearchProvider("clients", "Clients", "building", client_search,
                                                  subtitle=client_search_subtitle, more_url="clients:list"))

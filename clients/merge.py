@@ -11,13 +11,9 @@ Client found in the model registry (clients.relations), so tickets, contracts,
 invoices, assets, sites, contacts, documents, M365 tenants, business hours,
 activity and whatever other apps add later. Rules for the conflicts:
 - domains, tags and tech groups are unioned (one primary domain: the target's);
-- contacts with the same email become one contact: the chosen primary contact or
-  the target's contact wins, the others are soft-deleted with `merged_into` and
-  every reference to them (tickets, comments, assets, members …) follows; role
-  flags (billing, portal, technical, VIP) are ORed onto the winner;
-- one primary contact: the user's choice, else the target's, else the first
-  source's; one HQ site likewise; source sites whose name the target already uses
-  get " (<source name>)" appended;
+- what other apps need beyond moving is their merge step (opsmerge.registry.
+  client_merge_steps): contacts with the same email become one, one primary contact
+  (contacts/client_merge.py); one HQ site, renamed clashing sites (sites/client_merge.py);
 - client-level business hours: the target's win when it has any; holidays union;
 - custom fields and external ids are unioned, the target's non-empty values win;
 - the fields the user picked come from the chosen source client.
@@ -39,8 +35,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.permissions import Op, require
-from contacts.models import Contact
 from opsmerge.audit import audit_record
+from opsmerge.registry import MergeStep, client_merge_steps
 
 from .changelog import ChangeLog, changes_undo
 from .models import BusinessHours, Client, ClientDomain, ClientMerge
@@ -53,7 +49,6 @@ MERGEABLE_FIELDS = (
     "name", "industry", "time_zone", "priority_floor", "phone_country_code", "phone_number", "website",
     "street", "city", "postal_code", "state", "country", "notes", "account_manager", "psa_id",
 )
-ROLE_FLAGS = ("is_billing", "is_portal_user", "is_technical", "is_vip")
 
 # Relations whose rows carry a key that must stay unique per owner: rows of a
 # source whose key the winner already has (or an earlier source row has) are
@@ -65,11 +60,7 @@ DEDUPE_KEYS = {
     "clients.businesshours.client": ("site_id", "weekday", "opens_at"),
     "contacts.contacttag.contact": ("tag_id",),
 }
-# A merged-away contact's portal links and sessions end with it instead of moving.
-CONTACT_NOT_MOVED = frozenset({"portal.portallinktoken.contact", "portal.portalsession.contact"})
-
 CLIENT_MAP = "merge_client_map"
-CONTACT_MAP = "merge_contact_map"
 
 
 def _progress_key(merge_id: int) -> str:
@@ -93,10 +84,11 @@ class MergePreview:
     counts: list[tuple[str, int]] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    duplicate_emails: list[tuple[str, list[Contact]]] = field(default_factory=list)
     differing_fields: list[dict] = field(default_factory=list)
-    primary_candidates: list[Contact] = field(default_factory=list)
-    site_renames: list[str] = field(default_factory=list)
+    # filled by other apps' merge steps (their `preview`)
+    duplicate_emails: list[tuple[str, list]] = field(default_factory=list)  # contacts: (email, contacts)
+    primary_candidates: list = field(default_factory=list)  # contacts: the primary contacts
+    site_renames: list[str] = field(default_factory=list)  # sites: names that get the source's name added
 
     @property
     def total(self) -> int:
@@ -133,12 +125,6 @@ def client_merge_preview(*, msp, target: Client, sources: list[Client]) -> Merge
 
     preview.tags = sorted(set(ClientTag.objects.filter(msp=msp, client_id__in=everyone)
                               .values_list("tag__name", flat=True)), key=str.lower)
-    alive = Contact.objects.alive().filter(msp=msp, client_id__in=everyone)
-    by_email: dict[str, list[Contact]] = {}
-    for c in alive.exclude(email="").select_related("client").order_by("pk"):
-        by_email.setdefault(c.email.lower(), []).append(c)
-    preview.duplicate_emails = sorted((e, cs) for e, cs in by_email.items() if len(cs) > 1)
-    preview.primary_candidates = list(alive.filter(is_primary=True).select_related("client"))
     for name in MERGEABLE_FIELDS:
         values = {c.pk: _display(c, name) for c in [target, *sources]}
         if any(v and v != values[target.pk] for v in values.values()):
@@ -146,13 +132,9 @@ def client_merge_preview(*, msp, target: Client, sources: list[Client]) -> Merge
                 "name": name, "label": Client._meta.get_field(name).verbose_name.capitalize(),
                 "options": [(c, values[c.pk]) for c in [target, *sources]],
             })
-    from sites.models import Site
-
-    taken = {n.lower() for n in Site.objects.filter(msp=msp, client=target).values_list("name", flat=True)}
-    for site in Site.objects.filter(msp=msp, client_id__in=ids).order_by("pk"):
-        if site.name.lower() in taken:
-            preview.site_renames.append(site.name)
-        taken.add(site.name.lower())
+    for step in client_merge_steps:
+        if step.preview:
+            step.preview(preview=preview, msp=msp, target=target, sources=sources)
     return preview
 
 
@@ -171,18 +153,11 @@ def _clean_choices(*, msp, target: Client, sources: list[Client], choices: dict 
             raise ValidationError({name: "Choose one of the clients being merged."})
         if client_id != target.pk:
             fields[name] = client_id
-    primary = choices.get("primary_contact")
-    if primary in (None, ""):
-        primary = None
-    else:
-        wrong = ValidationError({"primary_contact": "Choose a contact of one of the clients being merged."})
-        try:
-            primary = int(primary)
-        except (TypeError, ValueError):
-            raise wrong from None
-        if not Contact.objects.alive().filter(msp=msp, pk=primary, client_id__in=everyone).exists():
-            raise wrong
-    return {"fields": fields, "primary_contact": primary}
+    clean = {"fields": fields}
+    for step in client_merge_steps:
+        if step.clean_choices:
+            clean.update(step.clean_choices(msp=msp, client_ids=everyone, choices=choices))
+    return clean
 
 
 @transaction.atomic
@@ -203,9 +178,11 @@ def client_merge_start(*, msp, target: Client, sources: list[Client], actor, cho
     return merge
 
 
-class _Merger:
-    """One merge's statements, in order. Each method is a handful of set-based
-    statements through the ChangeLog."""
+class Merger:
+    """One merge's statements: every stage of opsmerge.registry.client_merge_steps in
+    order, each a handful of set-based statements through the ChangeLog (`log`). The
+    helpers below (map_ids, remap, keeper, one_flag) are what the steps build on;
+    `state` carries what a step's `after` needs (e.g. the merged-away contacts)."""
 
     def __init__(self, *, msp, merge: ClientMerge, target: Client, sources: list[Client], actor):
         self.msp, self.merge, self.target, self.sources, self.actor = msp, merge, target, sources, actor
@@ -213,33 +190,29 @@ class _Merger:
         self.all_ids = [target.pk, *self.source_ids]
         self.log = ChangeLog(msp_id=msp.pk, merge_id=merge.pk)
         self.now = timezone.now()
-        self.losers: list[int] = []
+        self.state: dict = {}
 
     def run(self) -> dict[str, int]:
-        stages = [
-            ("Contacts with the same email", self.duplicate_contacts),
-            ("Primary contact", self.primary_contact),
-            ("Primary domain and HQ site", self.single_flags),
-            ("Site names", self.site_names),
-            ("Business hours", self.business_hours),
-            ("Moving records", self.move_everything),
-            ("Client details", self.target_fields),
-            ("Archiving the merged clients", self.archive_sources),
-        ]
-        for i, (label, stage) in enumerate(stages):
-            cache.set(_progress_key(self.merge.pk), {"done": i, "total": len(stages), "label": label}, 3600)
-            stage()
+        stages = [step for step in client_merge_steps if step.run]
+        for i, step in enumerate(stages):
+            cache.set(_progress_key(self.merge.pk), {"done": i, "total": len(stages), "label": step.label}, 3600)
+            step.run(self)
         cache.set(_progress_key(self.merge.pk), {"done": len(stages), "total": len(stages), "label": "Done"}, 3600)
         return self.log.moved
 
-    def _map(self, name: str, pairs_sql: str, params) -> None:
+    def after(self) -> None:
+        for step in client_merge_steps:
+            if step.after:
+                step.after(msp=self.msp, merger=self)
+
+    def map_ids(self, name: str, pairs_sql: str, params) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (l bigint PRIMARY KEY, w bigint NOT NULL) "
                            "ON COMMIT DROP")
             cursor.execute(f"TRUNCATE {name}")
             cursor.execute(f"INSERT INTO {name} (l, w) {pairs_sql}", params)
 
-    def _remap(self, rel, map_table: str) -> None:
+    def remap(self, rel, map_table: str) -> None:
         """Point `rel` rows from each map.l to its map.w, dropping rows whose
         unique key the new owner already has."""
         col = connection.ops.quote_name(rel.column)
@@ -257,92 +230,33 @@ class _Merger:
             SELECT x.id, x.{col} AS old, m.w AS new FROM {rel.table} x JOIN {map_table} m ON m.l = x.{col}
             WHERE x.msp_id = %s""", [self.msp.pk])
 
-    # --- stages -------------------------------------------------------------
-
-    def duplicate_contacts(self) -> None:
-        primary = self.merge.choices.get("primary_contact")
-        with connection.cursor() as cursor:
-            cursor.execute("""
-                SELECT array_agg(id ORDER BY id = %s DESC, array_position(%s::bigint[], client_id), id)
-                FROM contacts_contact
-                WHERE msp_id = %s AND client_id = ANY(%s::bigint[]) AND deleted_at IS NULL AND email <> ''
-                GROUP BY lower(email) HAVING count(*) > 1""",
-                [primary or 0, self.all_ids, self.msp.pk, self.all_ids])
-            groups = [row[0] for row in cursor.fetchall()]
-        losers = [pk for g in groups for pk in g[1:]]
-        winners = [g[0] for g in groups for _pk in g[1:]]
-        if not losers:
-            return
-        self.losers = losers
-        self._map(CONTACT_MAP, "SELECT * FROM unnest(%s::bigint[], %s::bigint[])", [losers, winners])
-        for rel in movable_relations(Contact):
-            if rel.key not in CONTACT_NOT_MOVED:
-                self._remap(rel, CONTACT_MAP)
-        for flag in ROLE_FLAGS:
-            self.log.update(Contact, flag, f"""
-                SELECT x.id, x.{flag} AS old, x.{flag} OR bool_or(l.{flag}) AS new
-                FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.w = x.id JOIN contacts_contact l ON l.id = m.l
-                WHERE x.msp_id = %s GROUP BY x.id, x.{flag}""", [self.msp.pk])
-        loser_rows = f"FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.l = x.id WHERE x.msp_id = %s"
-        self.log.update(Contact, "is_primary", f"SELECT x.id, x.is_primary AS old, false AS new {loser_rows}",
-                        [self.msp.pk])
-        self.log.update(Contact, "merged_into_id", f"SELECT x.id, x.merged_into_id AS old, m.w AS new {loser_rows}",
-                        [self.msp.pk])
-        self.log.update(Contact, "deleted_by_id",
-                        f"SELECT x.id, x.deleted_by_id AS old, %s::bigint AS new {loser_rows}",
-                        [getattr(self.actor, "pk", None), self.msp.pk])
-        self.log.update(Contact, "deleted_at", f"SELECT x.id, x.deleted_at AS old, %s AS new {loser_rows}",
-                        [self.now, self.msp.pk])
-
-    def _keeper(self, rows: list[tuple[int, int]]) -> int | None:
+    def keeper(self, rows: list[tuple[int, int]]) -> int | None:
         """The one row keeping a per-client flag: the target's, else the first
         source's (in the order the user listed them). rows: (id, client_id)."""
         order = {pk: i for i, pk in enumerate(self.all_ids)}
         rows = sorted(rows, key=lambda r: (order[r[1]], r[0]))
         return rows[0][0] if rows else None
 
-    def _one_flag(self, model, flag: str, keeper: int | None, extra: str = "") -> None:
+    def one_flag(self, model, flag: str, keeper: int | None, extra: str = "") -> None:
         self.log.update(model, flag, f"""
             SELECT x.id, x.{flag} AS old, (x.id = %s) AS new FROM {model._meta.db_table} x
             WHERE x.msp_id = %s AND x.client_id = ANY(%s::bigint[]) {extra} AND (x.{flag} OR x.id = %s)""",
             [keeper or 0, self.msp.pk, self.all_ids, keeper or 0])
 
-    def primary_contact(self) -> None:
-        chosen = self.merge.choices.get("primary_contact")
-        alive = Contact.objects.alive().filter(msp=self.msp, client_id__in=self.all_ids)
-        if chosen is not None and not alive.filter(pk=chosen).exists():
-            raise ValidationError({"primary_contact": "The chosen primary contact no longer exists."})
-        keeper = chosen or self._keeper(list(alive.filter(is_primary=True).values_list("pk", "client_id")))
-        self._one_flag(Contact, "is_primary", keeper, extra="AND x.deleted_at IS NULL")
+    # --- the clients app's own stages -----------------------------------------
 
-    def single_flags(self) -> None:
-        from sites.models import Site
-
-        for model, flag in ((ClientDomain, "is_primary"), (Site, "is_hq")):
-            rows = model._default_manager.filter(msp=self.msp, client_id__in=self.all_ids, **{flag: True})
-            self._one_flag(model, flag, self._keeper(list(rows.values_list("pk", "client_id"))))
-
-    def site_names(self) -> None:
-        from sites.models import Site
-
-        self.log.update(Site, "name", """
-            SELECT x.id, x.name AS old, left(x.name, 80) || ' (' || left(c.name, 36) || ')' AS new
-            FROM sites_site x JOIN clients_client c ON c.id = x.client_id
-            WHERE x.msp_id = %s AND x.client_id = ANY(%s::bigint[]) AND (
-              EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = x.msp_id AND o.client_id = %s
-                      AND lower(o.name) = lower(x.name))
-              OR EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = x.msp_id AND o.client_id = ANY(%s::bigint[])
-                         AND o.id < x.id AND lower(o.name) = lower(x.name)))""",
-            [self.msp.pk, self.source_ids, self.target.pk, self.source_ids])
+    def primary_domain(self) -> None:
+        rows = ClientDomain.objects.filter(msp=self.msp, client_id__in=self.all_ids, is_primary=True)
+        self.one_flag(ClientDomain, "is_primary", self.keeper(list(rows.values_list("pk", "client_id"))))
 
     def business_hours(self) -> None:
         if BusinessHours.objects.filter(msp=self.msp, client=self.target, site__isnull=True).exists():
             self.log.delete(BusinessHours, "t.client_id = ANY(%s::bigint[]) AND t.site_id IS NULL", [self.source_ids])
 
     def move_everything(self) -> None:
-        self._map(CLIENT_MAP, "SELECT unnest(%s::bigint[]), %s", [self.source_ids, self.target.pk])
+        self.map_ids(CLIENT_MAP, "SELECT unnest(%s::bigint[]), %s", [self.source_ids, self.target.pk])
         for rel in movable_relations(Client):
-            self._remap(rel, CLIENT_MAP)
+            self.remap(rel, CLIENT_MAP)
 
     def target_fields(self) -> None:
         chosen = self.merge.choices.get("fields") or {}
@@ -414,7 +328,7 @@ def client_merge_execute(*, msp, merge: ClientMerge) -> ClientMerge:
             target = locked[merge.target_id]
             sources = [locked[pk] for pk in merge.source_ids]
             _validate_clients(msp=msp, target=target, sources=sources)
-            merger = _Merger(msp=msp, merge=merge, target=target, sources=sources, actor=actor)
+            merger = Merger(msp=msp, merge=merge, target=target, sources=sources, actor=actor)
             moved = merger.run()
             merge.status = ClientMerge.Status.DONE
             merge.moved = moved
@@ -428,7 +342,7 @@ def client_merge_execute(*, msp, merge: ClientMerge) -> ClientMerge:
             for source in sources:
                 audit_record(msp=msp, actor=actor, action="client.merged_into", obj=source,
                              changes={"merged_into_id": [None, target.pk], "merge_id": merge.pk})
-            _after_merge(msp=msp, loser_ids=merger.losers, actor=actor)
+            merger.after()
         return merge
     except ValidationError as exc:
         return _fail(msp=msp, merge=merge, message=" ".join(exc.messages))
@@ -444,19 +358,6 @@ def _fail(*, msp, merge: ClientMerge, message: str) -> ClientMerge:
     cache.delete(_progress_key(merge.pk))
     merge.refresh_from_db()
     return merge
-
-
-def _after_merge(*, msp, loser_ids: list[int], actor) -> None:
-    """Merged-away contacts lose portal access (the portal ends their sessions)."""
-    if not loser_ids:
-        return
-    from contacts.signals import portal_access_changed
-
-    def send():
-        for contact in Contact.objects.filter(msp=msp, pk__in=loser_ids, is_portal_user=True):
-            portal_access_changed.send(sender=Contact, msp=msp, contact=contact, granted=False, actor=actor)
-
-    transaction.on_commit(send)
 
 
 def client_merge_can_undo(merge: ClientMerge) -> bool:
@@ -486,3 +387,17 @@ def client_merge_undo(*, msp, merge: ClientMerge, actor) -> ClientMerge:
         audit_record(msp=msp, actor=actor, action="client.unmerged", obj=source,
                      changes={"merged_into_id": [merge.target_id, None], "merge_id": merge.pk})
     return merge
+
+
+OWN_STEPS = (
+    MergeStep("primary_domain", "Primary domain", run=Merger.primary_domain),
+    MergeStep("business_hours", "Business hours", run=Merger.business_hours),
+    MergeStep("move", "Moving records", run=Merger.move_everything),
+    MergeStep("target_fields", "Client details", run=Merger.target_fields),
+    MergeStep("archive_sources", "Archiving the merged clients", run=Merger.archive_sources),
+)
+
+
+def register_own_merge_steps() -> None:
+    for step in OWN_STEPS:
+        client_merge_steps.register(step)

@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.permissions import Op, require
-from clients.merge import CONTACT_NOT_MOVED, ROLE_FLAGS
 from clients.relations import movable_relations
 from opsmerge.audit import audit_record, diff, snapshot
 
+from .client_merge import CONTACT_NOT_MOVED, ROLE_FLAGS
 from .models import Contact, ContactTag
 from .services import _after_portal_change, _take_primary
 

@@ -201,6 +201,30 @@ client_delete_gates = Registry[DeleteGate]("client_delete_gates")
 
 
 @dataclass(frozen=True)
+class MergeStep:
+    """A stage of a client merge (clients.merge), in order. The clients app registers
+    its own (primary domain, business hours, moving every row, the target's fields,
+    archiving the sources); an app whose rows need more than moving (contacts with the
+    same email, one HQ site) registers one with `before=`. Every part is optional:
+    - `run(merger)`: set-based statements through `merger.log`, so Undo restores them;
+    - `preview(preview=, msp=, target=, sources=)`: fills the preview page's fields;
+    - `clean_choices(msp=, client_ids=, choices=)`: the validated choices this step
+      reads back from `merger.merge.choices` (a dict merged into them);
+    - `after(msp=, merger=)`: runs in the merge's transaction once every stage ran
+      (e.g. to send signals on commit)."""
+
+    key: str
+    label: str
+    run: Callable[..., None] | None = None
+    preview: Callable[..., None] | None = None
+    clean_choices: Callable[..., dict] | None = None
+    after: Callable[..., None] | None = None
+
+
+client_merge_steps = Registry[MergeStep]("client_merge_steps")
+
+
+@dataclass(frozen=True)
 class OnboardingStep:
     """A part of the new-client form's one save (seed 004) owned by another app:
     `apply(msp=, client=, data=, actor=)` creates its rows for the new client from

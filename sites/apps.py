@@ -9,10 +9,12 @@ class SitesConfig(AppConfig):
         from opsmerge.db import count_subquery
         from opsmerge.registry import (
             ClientTab,
+            MergeStep,
             NavItem,
             OnboardingStep,
             RelatedCount,
             SearchProvider,
+            client_merge_steps,
             client_tabs,
             nav,
             onboarding_steps,
@@ -20,6 +22,7 @@ class SitesConfig(AppConfig):
             search_providers,
         )
 
+        from . import client_merge as merge
         from .models import Site
         from .selectors import site_search, site_search_subtitle
         from .services import site_onboard
@@ -32,3 +35,6 @@ class SitesConfig(AppConfig):
         related_counts.register(RelatedCount("clients.Client", "site_count",
                                              lambda: count_subquery(Site.objects.all(), "client")))
         onboarding_steps.register(OnboardingStep("hq_site", site_onboard))
+        client_merge_steps.register(MergeStep("hq_site", "HQ site", run=merge.hq_run), before="business_hours")
+        client_merge_steps.register(MergeStep("site_names", "Site names", run=merge.names_run,
+                                              preview=merge.names_preview), before="business_hours")

@@ -18,9 +18,6 @@ LAYERS = ["accounts", "clients", "contacts", "sites", "assets", "tickets", "bill
 CORE = "opsmerge"
 
 KNOWN_DEBT = {
-    "clients/merge.py -> contacts.models",
-    "clients/merge.py -> contacts.signals",
-    "clients/merge.py -> sites.models",
     "tickets/notifications.py -> portal.emails",
     "tickets/notifications.py -> portal.services",
 }

@@ -43,6 +43,9 @@ def test_apps_filled_the_core_registries_in_layer_order():
     assert [p.key for p in registry.panels if p.model == "contacts.Contact"] == [
         "contacts.Contact.tickets", "contacts.Contact.assets"]
     assert [s.key for s in registry.onboarding_steps] == ["primary_contact", "hq_site"]
+    assert [s.key for s in registry.client_merge_steps] == [
+        "duplicate_contacts", "primary_contact", "primary_domain", "hq_site", "site_names", "business_hours", "move",
+        "target_fields", "archive_sources"]
     assert [g.key for g in registry.client_delete_gates] == [
         "contact_email_clash", "outstanding_invoices", "m365_connected"]
     assert [a.name for a in ClientListView.get_bulk_actions()] == [
