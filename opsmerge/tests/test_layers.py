@@ -62,8 +62,6 @@ KNOWN_DEBT = {
     "opsmerge/testing/world.py -> tickets.models",
     "sites/views/sites.py -> assets.models",
     "sites/views/sites.py -> tickets.models",
-    "tickets/notifications.py -> portal.emails",
-    "tickets/notifications.py -> portal.services",
 }
 
 
