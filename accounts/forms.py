@@ -5,6 +5,8 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 
+from opsmerge import ratelimit
+
 from . import throttle
 
 logger = logging.getLogger(__name__)
@@ -25,20 +27,20 @@ class SignInForm(AuthenticationForm):
         if not email or self.cleaned_data.get("password") is None:
             return super().clean()
         account_limit, ip_limit = throttle.sign_in_limits()
-        ip = throttle.client_ip(self.request) if self.request else "unknown"
+        ip = ratelimit.client_ip(self.request) if self.request else "unknown"
         pairs = [(account_limit, email), (ip_limit, ip)]
         try:
-            throttle.check(pairs)
-        except throttle.Blocked as blocked:
+            ratelimit.check(pairs)
+        except ratelimit.Blocked as blocked:
             raise ValidationError(f"Too many sign-in attempts. {blocked}", code="too_many_attempts") from None
         try:
             cleaned = super().clean()
         except ValidationError:
-            used_up = throttle.record_failure(pairs)
+            used_up = ratelimit.record(pairs)
             if account_limit in used_up:
                 _notify_lockout(email, account_limit)
             raise
-        throttle.reset([(account_limit, email)])
+        ratelimit.reset([(account_limit, email)])
         return cleaned
 
 
@@ -72,12 +74,12 @@ class ThrottledPasswordResetForm(PasswordResetForm):
         email = (cleaned.get("email") or "").strip().lower()
         if not email:
             return cleaned
-        ip = throttle.client_ip(self.request) if self.request else "unknown"
+        ip = ratelimit.client_ip(self.request) if self.request else "unknown"
         account_limit, ip_limit = throttle.password_reset_limits()
         pairs = [(account_limit, email), (ip_limit, ip)]
         try:
-            throttle.check(pairs)
-        except throttle.Blocked as blocked:
+            ratelimit.check(pairs)
+        except ratelimit.Blocked as blocked:
             raise ValidationError(f"Too many reset requests. {blocked}", code="too_many_attempts") from None
-        throttle.record_failure(pairs)  # every request counts toward the limit
+        ratelimit.record(pairs)  # every request counts toward the limit
         return cleaned

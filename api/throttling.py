@@ -1,19 +1,19 @@
-"""Per-key (and per-user for browser sessions) rate limits on the Redis cache.
-
-A fixed one-minute window counted with an atomic INCR: one round trip per request,
-exact under concurrency (DRF's SimpleRateThrottle read-modify-writes a list and
-loses counts when requests race)."""
-
-import time
+"""Per-key (and per-user for browser sessions) rate limits: DRF's throttle hook over
+the core limiter (opsmerge.ratelimit), a fixed one-minute window counted with an
+atomic INCR in Redis. One round trip per request, exact under concurrency (DRF's
+SimpleRateThrottle read-modify-writes a list and loses counts when requests race)."""
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from opsmerge import ratelimit
 
 WINDOW_SECONDS = 60
 
 
 class PerPrincipalRateThrottle(BaseThrottle):
+    wait_seconds = None
+
     def _ident_and_limit(self, request) -> tuple[str, int] | None:
         key = getattr(request.user, "api_key", None)
         if key is not None:
@@ -26,18 +26,13 @@ class PerPrincipalRateThrottle(BaseThrottle):
         found = self._ident_and_limit(request)
         if found is None:
             return True
-        ident, limit = found
-        now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        self.wait_seconds = WINDOW_SECONDS * (window + 1) - now
-        counter = f"api-throttle:{ident}:{window}"
-        cache.add(counter, 0, timeout=WINDOW_SECONDS + 5)
+        ident, per_minute = found
         try:
-            count = cache.incr(counter)
-        except ValueError:  # expired between add and incr: start the window again
-            cache.set(counter, 1, timeout=WINDOW_SECONDS + 5)
-            count = 1
-        return count <= limit
+            ratelimit.hit(ratelimit.Limit("api", per_minute, WINDOW_SECONDS), ident)
+        except ratelimit.Blocked as blocked:
+            self.wait_seconds = blocked.retry_after_seconds
+            return False
+        return True
 
     def wait(self):
         return self.wait_seconds

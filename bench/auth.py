@@ -30,12 +30,12 @@ def run():
     from django.test import Client as TestClient
     from django.urls import reverse
 
-    from accounts import throttle
     from accounts.models import Msp, User
     from accounts.roles import Role
+    from opsmerge import ratelimit
 
-    redis = throttle._redis()
-    for key in redis.scan_iter(match="*:throttle:*"):
+    redis = ratelimit._redis()
+    for key in redis.scan_iter(match="*:ratelimit:*"):
         redis.delete(key)
 
     msp = Msp.objects.create(name="Bench Auth MSP", slug="bench-auth")

@@ -6,4 +6,4 @@ class PortalConfig(AppConfig):
     verbose_name = "Client portal"
 
     def ready(self):
-        from . import receivers  # noqa: F401 - connects contacts.signals.portal_access_changed
+        from . import receivers  # noqa: F401 - connects the contacts, clients and tickets signals

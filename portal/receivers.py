@@ -1,6 +1,7 @@
 """Contacts tell the portal when a contact gains or loses portal access
 (contacts.signals.portal_access_changed), clients when a client is archived
-(clients.signals.client_archive_changed); both are sent after commit."""
+(clients.signals.client_archive_changed), tickets when a message is added to a
+conversation (tickets.signals.ticket_comment_added); all are sent after commit."""
 
 import logging
 
@@ -9,6 +10,7 @@ from django.dispatch import receiver
 from clients.signals import client_archive_changed
 from contacts.signals import portal_access_changed
 from opsmerge.tenancy import msp_scope
+from tickets.signals import ticket_comment_added
 
 log = logging.getLogger("opsmerge.portal")
 
@@ -39,3 +41,17 @@ def on_client_archive_changed(sender, *, msp, client, archived: bool, actor=None
     if archived:
         with msp_scope(msp):
             portal_client_paused(msp=msp, client=client, actor=actor)
+
+
+@receiver(ticket_comment_added, dispatch_uid="portal.on_ticket_comment_added")
+def on_ticket_comment_added(sender, *, msp, ticket, comment, **kwargs):
+    """A technician's public reply is emailed to the ticket's contact (a worker sends
+    it). The reply is saved; a broker outage is logged, never a 500."""
+    from .tasks import ticket_reply_notify
+
+    if comment.author_user_id is None or comment.is_internal or not ticket.contact_id:
+        return
+    try:
+        ticket_reply_notify.delay(msp.pk, comment.pk)
+    except Exception:
+        log.exception("email task %s%s could not be queued", ticket_reply_notify.name, (msp.pk, comment.pk))

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from opsmerge.audit import audit_record
+from opsmerge.emails import absolute_url, send_templated
 from opsmerge.tenancy import msp_scope, unscoped
 
 from . import conf
-from .emails import absolute_url, send_templated
 from .models import PortalLinkToken, PortalSession
 
 

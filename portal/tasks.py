@@ -29,3 +29,10 @@ def invite_send(self, msp_id: int, contact_id: int, actor_id: int | None = None)
         return False
     actor = User.objects.filter(msp=msp, pk=actor_id).first() if actor_id else None
     return portal_invite_send(msp=msp, contact=contact, actor=actor)
+
+
+@shared_task(base=MspTask, bind=True, name="portal.ticket_reply_notify")
+def ticket_reply_notify(self, msp_id: int, comment_id: int) -> bool:
+    from .notifications import reply_notify_contact
+
+    return reply_notify_contact(msp=current_msp(), comment_id=comment_id)

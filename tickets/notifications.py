@@ -1,6 +1,7 @@
-"""Who hears about a ticket, by email: the MSP team for VIP tickets (seed 000), the
-contact for a technician's public reply (with a link to the portal), the assigned
-technician for a contact's reply."""
+"""Who on the MSP's side hears about a ticket, by email: the team for VIP tickets
+(seed 000), the assigned technician for a contact's reply. The contact hears about a
+technician's public reply from the portal app (portal.notifications), which listens
+to tickets.signals.ticket_comment_added."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
-from portal.emails import absolute_url, send_templated
+from opsmerge.emails import absolute_url, send_templated
 
 from .models import Ticket, TicketComment
 
@@ -39,25 +40,6 @@ def vip_ticket_notify(*, msp, ticket_id: int) -> int:
             "msp": msp, "ticket": ticket, "url": absolute_url(reverse("tickets:detail", kwargs={"pk": ticket.pk})),
         })
     return len(to)
-
-
-def reply_notify_contact(*, msp, comment_id: int) -> bool:
-    from portal.services import Access, portal_access
-
-    comment = (TicketComment.objects.select_related("ticket__contact__client", "author_user")
-               .filter(msp=msp, pk=comment_id, is_internal=False).first())
-    if comment is None or comment.ticket.contact is None or not comment.ticket.contact.email:
-        return False
-    contact = comment.ticket.contact
-    portal_url = ""
-    if contact.deleted_at is None and portal_access(contact) is Access.OK:
-        portal_url = absolute_url(reverse("portal:ticket", kwargs={"number": comment.ticket.number}))
-    elif contact.deleted_at is not None or not contact.is_active:
-        return False
-    send_templated(template="tickets/email/reply", to=[contact.email], context={
-        "msp": msp, "ticket": comment.ticket, "comment": comment, "contact": contact, "portal_url": portal_url,
-    }, reply_to=[msp.support_email] if msp.support_email else None)
-    return True
 
 
 def contact_reply_notify_assignee(*, msp, comment_id: int) -> bool:

@@ -14,6 +14,7 @@ from opsmerge.audit import audit_record, diff, snapshot
 
 from .attachments import attachments_check
 from .models import Ticket, TicketAttachment, TicketComment, TicketSequence
+from .signals import ticket_comment_added
 
 log = logging.getLogger("opsmerge.tickets")
 
@@ -100,8 +101,9 @@ def _attachments_save(*, msp, ticket: Ticket, checked, comment: TicketComment | 
 def ticket_comment_add(*, msp, ticket: Ticket, body: str, author_user=None, author_contact=None,
                        is_internal: bool = False, attachments=()) -> TicketComment:
     """Add a message to a ticket's conversation. A contact's reply reopens a ticket
-    waiting on them or resolved and emails the assigned technician; a technician's
-    public reply emails the contact."""
+    waiting on them or resolved and emails the assigned technician. After commit,
+    `ticket_comment_added` is sent: the portal emails a technician's public reply to
+    the contact."""
     if ticket.msp_id != msp.pk:
         raise ValidationError("Unknown ticket.")
     if not body.strip():
@@ -125,10 +127,8 @@ def ticket_comment_add(*, msp, ticket: Ticket, body: str, author_user=None, auth
     audit_record(msp=msp, actor=author_user, actor_label="" if author_user else str(author_contact or ""),
                  action="ticket.note" if is_internal else "ticket.reply", obj=ticket,
                  changes={"comment": comment.pk, "attachments": len(checked)})
-    if author_user is not None and not is_internal and ticket.contact_id:
-        from .tasks import ticket_reply_notify
-
-        _email_after_commit(ticket_reply_notify, msp.pk, comment.pk)
+    transaction.on_commit(lambda: ticket_comment_added.send(sender=TicketComment, msp=msp, ticket=ticket,
+                                                            comment=comment))
     if author_contact is not None and ticket.assigned_to_id:
         # The assignee hears about the contact's reply; an unassigned ticket emails
         # nobody new (it is in the team's list, status Open) — docs/portal.md.

@@ -13,13 +13,6 @@ def ticket_vip_notify(self, msp_id: int, ticket_id: int) -> int:
     return vip_ticket_notify(msp=current_msp(), ticket_id=ticket_id)
 
 
-@shared_task(base=MspTask, bind=True, name="tickets.reply_notify")
-def ticket_reply_notify(self, msp_id: int, comment_id: int) -> bool:
-    from .notifications import reply_notify_contact
-
-    return reply_notify_contact(msp=current_msp(), comment_id=comment_id)
-
-
 @shared_task(base=MspTask, bind=True, name="tickets.contact_reply_notify")
 def ticket_contact_reply_notify(self, msp_id: int, comment_id: int) -> bool:
     from .notifications import contact_reply_notify_assignee

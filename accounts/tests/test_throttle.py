@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts import throttle
 from accounts.tests.factories import DEFAULT_PASSWORD
+from opsmerge import ratelimit
 
 pytestmark = pytest.mark.django_db
 
@@ -69,9 +69,9 @@ def test_per_ip_limit_spans_emails(client, settings, user):
 
 def test_trusted_proxy_header_is_used_only_when_configured(rf, settings):
     request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
-    assert throttle.client_ip(request) == "127.0.0.1"
+    assert ratelimit.client_ip(request) == "127.0.0.1"
     settings.TRUSTED_PROXY_IP_HEADER = "HTTP_X_FORWARDED_FOR"
-    assert throttle.client_ip(request) == "203.0.113.7"
+    assert ratelimit.client_ip(request) == "203.0.113.7"
 
 
 def test_password_reset_is_limited_per_email_without_revealing_accounts(client, user):
@@ -88,5 +88,5 @@ def test_password_reset_is_limited_per_email_without_revealing_accounts(client, 
 def test_redis_down_lets_sign_in_through(client, user, monkeypatch, settings):
     import redis
 
-    monkeypatch.setattr(throttle, "_client", redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
+    monkeypatch.setattr(ratelimit, "_client", redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
     assert client.post(reverse(LOGIN), {"username": user.email, "password": DEFAULT_PASSWORD}).status_code == 302

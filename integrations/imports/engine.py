@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsmerge.audit import audit_record
+from opsmerge.bulk_sql import insert_rows
 
-from .bulk import copy_insert
 from .cells import clean_cell
 from .columns import header_key
 from .models import ImportJob, ImportRowError
@@ -122,7 +122,7 @@ class JobRunner:
                         "outcome": ImportRowError.Outcome.SKIPPED if outcome == SKIPPED else ImportRowError.Outcome.FAILED,
                         "errors": [{"column": self.header_of.get(key, ""), "value": row.values.get(key, ""),
                                     "message": message} for key, message in row.errors]})
-            copy_insert(ImportRowError, errors)
+            insert_rows(ImportRowError, errors)
             for name, value in counts.items():
                 setattr(job, name, getattr(job, name) + value)
             job.processed_rows += len(rows)

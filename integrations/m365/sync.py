@@ -23,9 +23,9 @@ from django.utils import timezone
 from assets.models import Asset
 from contacts.models import Contact
 from opsmerge.audit import audit_record
+from opsmerge.bulk_sql import insert_rows, update_rows
 
 from . import conf
-from .bulk import bulk_insert, bulk_update_values, deactivate_ids, deactivate_unseen
 from .errors import Kind, M365Error
 from .graph import GraphClient
 from .locks import TenantLock
@@ -50,6 +50,7 @@ from .mapping import (
     user_fields,
 )
 from .models import M365Tenant, SyncRun
+from .removals import deactivate_ids, deactivate_unseen
 
 log = logging.getLogger("opsmerge.m365")
 
@@ -233,8 +234,8 @@ class TenantSync:
                     counts["updated"] += 1
                 else:
                     counts["unchanged"] += 1
-        bulk_insert(Contact, creates)
-        bulk_update_values(Contact, msp=self.msp, rows=updates, fields=(*CONTACT_LINK, *CONTACT_OWNED))
+        insert_rows(Contact, creates)
+        update_rows(Contact, _by_id(updates), (*CONTACT_LINK, *CONTACT_OWNED), msp_id=self.msp.pk)
 
     @staticmethod
     def _merge(row: dict, values: dict, taken: dict) -> bool:
@@ -305,8 +306,8 @@ class TenantSync:
                     counts["updated"] += 1
                 else:
                     counts["unchanged"] += 1
-        bulk_insert(Asset, creates)
-        bulk_update_values(Asset, msp=self.msp, rows=updates, fields=(*ASSET_LINK, *ASSET_OWNED))
+        insert_rows(Asset, creates)
+        update_rows(Asset, _by_id(updates), (*ASSET_LINK, *ASSET_OWNED), msp_id=self.msp.pk)
 
     def _unseen_assets(self, seen: set[str]) -> None:
         self.counts["assets"]["deactivated"] += deactivate_unseen(
@@ -387,8 +388,8 @@ class TenantSync:
         for row in stale:
             row["intune_id"] = ""
         if stale:
-            self.counts["assets"]["intune_cleared"] += bulk_update_values(
-                Asset, msp=self.msp, rows=stale, fields=("intune_id",))
+            self.counts["assets"]["intune_cleared"] += update_rows(
+                Asset, _by_id(stale), ("intune_id",), msp_id=self.msp.pk)
 
     @transaction.atomic
     def apply_managed(self, objs: list[dict]) -> None:
@@ -428,9 +429,9 @@ class TenantSync:
                 current.update(changed)
                 updates.append(current)
                 counts["enriched"] += 1
-        bulk_insert(Asset, creates)
-        bulk_update_values(Asset, msp=self.msp, rows=updates,
-                           fields=(*INTUNE_OWNED, "is_active", "removed_at", "removed_reason"))
+        insert_rows(Asset, creates)
+        update_rows(Asset, _by_id(updates), (*INTUNE_OWNED, "is_active", "removed_at", "removed_reason"),
+                    msp_id=self.msp.pk)
 
     INTUNE_FIELDS = ("id", "m365_object_id", "m365_device_id", "removed_at", "removed_reason", "is_active",
                      *INTUNE_OWNED)
@@ -471,6 +472,11 @@ class TenantSync:
                 self._upn_map[email] = pk
             self._owner_misses |= missing - set(found)  # guests and skipped users: ask once per run
         return found
+
+
+def _by_id(rows: list[dict]) -> list[tuple[int, dict]]:
+    """Stored rows (dicts with "id") as bulk_sql.update_rows takes them."""
+    return [(row["id"], row) for row in rows]
 
 
 def _by_intune_and_device(assets) -> tuple[dict, dict]:

@@ -1,11 +1,6 @@
 """The dependency rule of docs/architecture.md, checked on the source: the core
 (`opsmerge/`) imports no app, and an app imports only apps below it in LAYERS.
-Every non-test import counts, top-level and function-local.
-
-KNOWN_DEBT lists the imports against the rule that are still to be moved behind a
-registry (issue 11). The test fails on any import against the rule that is not in
-the list, and on an entry of the list that no longer exists, so the list can only
-shrink."""
+Every non-test import counts, top-level and function-local."""
 
 from __future__ import annotations
 
@@ -16,12 +11,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ["accounts", "clients", "contacts", "sites", "assets", "tickets", "billing", "integrations", "portal", "api",
           "demo"]
 CORE = "opsmerge"
-
-KNOWN_DEBT = {
-    "tickets/notifications.py -> portal.emails",
-    "tickets/notifications.py -> portal.services",
-}
-
 
 def _is_test_code(path: Path) -> bool:
     parts = path.relative_to(ROOT).parts
@@ -54,13 +43,9 @@ def violations() -> set[str]:
 
 
 def test_no_import_against_the_layer_order():
-    new = sorted(violations() - KNOWN_DEBT)
-    assert not new, "Imports against docs/architecture.md's layer order (move them behind a registry):\n" + "\n".join(new)
-
-
-def test_known_debt_only_shrinks():
-    paid = sorted(KNOWN_DEBT - violations())
-    assert not paid, "These imports are gone: remove them from KNOWN_DEBT:\n" + "\n".join(paid)
+    found = sorted(violations())
+    assert not found, ("Imports against docs/architecture.md's layer order (register into a registry of the core "
+                       "or of a lower app instead):\n" + "\n".join(found))
 
 
 def test_the_checker_sees_function_local_imports(tmp_path):

@@ -5,7 +5,9 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import conf, ratelimit
+from opsmerge import ratelimit
+
+from .. import conf
 from ..decorators import forget_cookie, no_store
 from ..forms import SignInForm
 from ..models import PortalSession
@@ -16,10 +18,10 @@ from ..tasks import signin_links_send
 LIMITED = "Too many sign-in requests. Please wait {minutes} minutes and try again."
 
 
-def _limited(request, form, verdict):
-    form.add_error(None, LIMITED.format(minutes=max(1, round(verdict.retry_after / 60))))
+def _limited(request, form, blocked):
+    form.add_error(None, LIMITED.format(minutes=max(1, round(blocked.retry_after_seconds / 60))))
     response = render(request, "portal/signin.html", {"form": form}, status=429)
-    response["Retry-After"] = str(verdict.retry_after)
+    response["Retry-After"] = str(blocked.retry_after_seconds)
     return response
 
 
@@ -35,10 +37,10 @@ def signin(request):
         limits = conf.signin_limits()
         email = form.cleaned_data["email"].strip().lower()
         for scope, subject in (("ip", ip), ("address", email)):
-            limit, window = limits[scope]
-            verdict = ratelimit.hit(f"portal-signin-{scope}", subject, limit=limit, window=window)
-            if not verdict.allowed:
-                return _limited(request, form, verdict)
+            try:
+                ratelimit.hit(ratelimit.Limit(f"portal-signin-{scope}", *limits[scope]), subject)
+            except ratelimit.Blocked as blocked:
+                return _limited(request, form, blocked)
         transaction.on_commit(lambda: signin_links_send.delay(email, ip))
         return redirect("portal:signin_sent")
     return render(request, "portal/signin.html", {"form": form}, status=400 if form.errors else 200)
@@ -66,13 +68,14 @@ def redeem(request, token):
         return _sensitive(render(request, "portal/redeem.html", {
             "msp": found.msp, "client": found.contact.client, "contact": found.contact}))
 
-    limit, window = conf.redeem_limit()
-    verdict = ratelimit.hit("portal-redeem-ip", ratelimit.client_ip(request), limit=limit, window=window)
-    if not verdict.allowed:
+    ip = ratelimit.client_ip(request)
+    try:
+        ratelimit.hit(ratelimit.Limit("portal-redeem-ip", *conf.redeem_limit()), ip)
+    except ratelimit.Blocked as blocked:
         response = render(request, "portal/link_invalid.html", {"form": SignInForm(), "limited": True}, status=429)
-        response["Retry-After"] = str(verdict.retry_after)
+        response["Retry-After"] = str(blocked.retry_after_seconds)
         return _sensitive(response)
-    result = link_token_redeem(secret=token, ip=ratelimit.client_ip(request),
+    result = link_token_redeem(secret=token, ip=ip,
                                user_agent=request.headers.get("User-Agent", ""))
     if result.outcome is Outcome.PAUSED:
         return _sensitive(render(request, "portal/paused.html", {"msp": result.contact.msp,

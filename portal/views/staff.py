@@ -11,9 +11,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import Op, require
 from contacts.models import Contact
+from opsmerge import ratelimit
 from opsmerge.tenancy import msp_get_or_404
 
-from .. import conf, ratelimit
+from .. import conf
 from ..services import Access, portal_access
 from ..tasks import invite_send
 
@@ -37,13 +38,14 @@ def send_invite(request, contact_pk):
     if portal_access(contact) is not Access.OK or not contact.email:
         status, text = "error", "Only an active portal user with an email address, at an open client, can be invited."
     else:
-        limit, window = conf.invite_limit()
-        if ratelimit.hit("portal-invite-contact", f"{contact.msp_id}:{contact.pk}", limit=limit,
-                         window=window).allowed:
+        try:
+            ratelimit.hit(ratelimit.Limit("portal-invite-contact", *conf.invite_limit()),
+                          f"{contact.msp_id}:{contact.pk}")
+        except ratelimit.Blocked:
+            status, text = "error", "Several invites were just sent to this contact; wait a few minutes."
+        else:
             transaction.on_commit(lambda: invite_send.delay(request.msp.pk, contact.pk, request.user.pk))
             status, text = "success", f"Invite sent to {contact.email}."
-        else:
-            status, text = "error", "Several invites were just sent to this contact; wait a few minutes."
     if request.htmx:
         return render(request, "portal/_invite_button.html", {"contact": contact, "invite_status": status,
                                                               "invite_message": text})

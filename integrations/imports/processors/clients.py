@@ -16,10 +16,10 @@ from accounts.models import TechGroup, User
 from clients.models import Client, ClientDomain, ClientTag, ClientTechGroup
 from clients.services import tags_get_or_create
 from contacts.models import Contact
+from opsmerge.bulk_sql import update_rows
 from sites.models import Site
 
 from .. import cells
-from ..bulk import bulk_update_values
 from ..custom import CustomCells
 from .base import CREATED, SKIPPED, UNCHANGED, UPDATED, Processor, Row, client_name_keys, lower_in, name_key
 
@@ -246,15 +246,13 @@ class ClientsProcessor(Processor):
                 scalar_writes.append((pk, {**merged, **changes}))
         now = timezone.now()
         if scalar_writes:
-            bulk_update_values(Client, [(pk, {**v, "updated_at": now}) for pk, v in scalar_writes],
-                               [*sorted(fields), "updated_at"], msp_id=msp.pk)
-        bulk_update_values(Site, site_renames, ["name"], msp_id=msp.pk)
+            update_rows(Client, scalar_writes, sorted(fields), msp_id=msp.pk)
+        update_rows(Site, site_renames, ["name"], msp_id=msp.pk)
         Site.objects.filter(msp=msp, pk__in=site_promotions).update(is_hq=True)
         Site.objects.bulk_create([Site(msp=msp, client_id=pk, name=name, is_hq=True, created_at=now)
                                   for pk, name in site_creates])
         Contact.objects.filter(msp=msp, pk__in=demote).update(is_primary=False, updated_at=now)
-        bulk_update_values(Contact, [(pk, {**v, "updated_at": now}) for pk, v in promote],
-                           ["first_name", "last_name", "is_primary", "updated_at"], msp_id=msp.pk)
+        update_rows(Contact, promote, ["first_name", "last_name", "is_primary"], msp_id=msp.pk)
         Contact.objects.bulk_create([Contact(
             msp=msp, client_id=pk, first_name=d["contact_first_name"], last_name=d["contact_last_name"],
             email=d["contact_email"], is_primary=True, source=Contact.Source.IMPORT) for pk, d in contact_creates])

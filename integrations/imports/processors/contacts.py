@@ -12,9 +12,9 @@ from django.utils import timezone
 from clients.models import Client, Tag
 from clients.services import tags_get_or_create
 from contacts.models import Contact, ContactTag
+from opsmerge.bulk_sql import insert_rows, update_rows
 
 from .. import cells
-from ..bulk import bulk_update_values, copy_insert
 from ..custom import CustomCells
 from .base import CREATED, SKIPPED, UNCHANGED, UPDATED, Processor, Row, lower_in, name_key
 
@@ -146,12 +146,9 @@ class ContactsProcessor(Processor):
                 matched[row.number] = match
         writes, fields = self._plan_updates([r for r in rows if r.number in matched and r.ok], matched)
         self._clear_other_primaries(rows, matched)
-        if writes:
-            now = timezone.now()
-            bulk_update_values(Contact, [(pk, {**values, "updated_at": now}) for pk, values in writes],
-                               [*sorted(fields), "updated_at"], msp_id=self.msp.pk)
+        update_rows(Contact, writes, sorted(fields), msp_id=self.msp.pk)
         creates = [r for r in rows if r.ok and r.outcome == CREATED]
-        new_ids = copy_insert(Contact, [self._new_contact(r) for r in creates])
+        new_ids = insert_rows(Contact, [self._new_contact(r) for r in creates])
         for row, pk in zip(creates, new_ids, strict=True):
             row.data["_id"] = pk
             if row.data.get("is_portal_user") and row.data.get("is_active", True):

@@ -8,10 +8,10 @@ from functools import partial
 from django.utils import timezone
 
 from clients.models import Client
+from opsmerge.bulk_sql import update_rows
 from sites.models import Site
 
 from .. import cells
-from ..bulk import bulk_update_values
 from .base import CREATED, SKIPPED, UNCHANGED, UPDATED, Processor, Row, name_key
 
 FIELDS = ("location", "time_zone", "street", "city", "postal_code", "state", "country", "is_hq")
@@ -89,7 +89,7 @@ class SitesProcessor(Processor):
         if new_hq:  # one HQ per client: the file's HQ takes over
             Site.objects.filter(msp=msp, client_id__in=list(new_hq), is_hq=True).exclude(
                 pk__in=[pk for pk in new_hq.values() if pk]).update(is_hq=False)
-        bulk_update_values(Site, writes, sorted(fields), msp_id=msp.pk)
+        update_rows(Site, writes, sorted(fields), msp_id=msp.pk)
         now = timezone.now()
         Site.objects.bulk_create([Site(msp=msp, client_id=r.data["client"], name=r.data["name"], created_at=now,
                                        **{k: r.data[k] for k in FIELDS if k in r.data}) for r in creates])
