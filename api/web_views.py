@@ -1,25 +1,19 @@
 """Settings → API keys: create (token shown once), list, revoke."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.permissions import Op, require
+from accounts.permissions import Op
 from opsmerge.forms import apply_service_errors
 from opsmerge.tenancy import msp_get_or_404
+from opsmerge.views.generic import msp_view
 
 from .forms import ApiKeyForm
 from .models import ApiKey
 from .services import api_key_create, api_key_revoke
-
-
-def _guard(request):
-    if getattr(request, "msp", None) is None:
-        raise PermissionDenied("This page is for MSP staff.")
-    require(request.user, Op.API_KEYS)
 
 
 def _list(request, form, status=200):
@@ -28,10 +22,9 @@ def _list(request, form, status=200):
 
 
 @never_cache
-@login_required
+@msp_view(Op.API_KEYS)
 @require_http_methods(["GET", "POST"])
 def api_key_list(request):
-    _guard(request)
     if request.method == "GET":
         return _list(request, ApiKeyForm(user=request.user))
     form = ApiKeyForm(request.POST, user=request.user)
@@ -46,10 +39,9 @@ def api_key_list(request):
     return _list(request, form, status=400)
 
 
-@login_required
+@msp_view(Op.API_KEYS)
 @require_POST
 def api_key_revoke_view(request, pk):
-    _guard(request)
     key = msp_get_or_404(ApiKey.objects.all(), msp=request.msp, pk=pk)
     api_key_revoke(msp=request.msp, key=key, actor=request.user)
     messages.success(request, f"{key} is revoked: requests using it are refused from now on.")

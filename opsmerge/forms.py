@@ -79,6 +79,19 @@ def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(None, [f"{label}: {e}" if label else e for e in errors])
 
 
+def save_or_errors(form: forms.BaseForm, *, actor):
+    """Validate `form` and `form.save(actor=)` it. A service's ValidationError lands
+    on the form's fields (apply_service_errors). Returns what save() returned, or
+    None when the form now carries errors."""
+    if not form.is_valid():
+        return None
+    try:
+        return form.save(actor=actor)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return None
+
+
 class TagsField(forms.CharField):
     """Free-text tags, comma separated; created on the fly by the service."""
 

@@ -19,6 +19,7 @@ from clients.selectors import client_list
 from clients.services import client_create, client_update
 from contacts.models import Contact
 from integrations.m365.models import M365Tenant
+from integrations.m365.selectors import HEALTH_CHOICES, tenants_health
 from opsmerge.db import count_subquery
 
 from ..fields import MspRelatedField, RelatedNamesField
@@ -33,21 +34,6 @@ class PrimaryContactSerializer(serializers.ModelSerializer):
         model = Contact
         fields = ["id", "name", "email", "phone"]
         read_only_fields = fields
-
-
-HEALTH_CHOICES = ["healthy", "attention", "pending", "no_tenants"]
-
-
-def tenants_health(tenants) -> str:
-    """Seed 001's aggregate health across a customer's tenants."""
-    states = {t.consent_state for t in tenants}
-    if not states:
-        return "no_tenants"
-    if states & {M365Tenant.ConsentState.RECONNECT_REQUIRED, M365Tenant.ConsentState.DISCONNECTED}:
-        return "attention"
-    if M365Tenant.ConsentState.PENDING in states:
-        return "pending"
-    return "healthy"
 
 
 class ClientSerializer(serializers.ModelSerializer):

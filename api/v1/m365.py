@@ -9,10 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import Op
+from integrations.m365 import services
 from integrations.m365.errors import Kind, M365Error
 from integrations.m365.filtersets import M365TenantFilterSet, SyncRunFilterSet
 from integrations.m365.models import M365Tenant, SyncRun
-from integrations.m365.services import sync_enqueue, tenant_attach_client, tenant_connect
+from integrations.m365.services import sync_enqueue
 
 from ..views import MspViewSet
 
@@ -39,15 +40,10 @@ class TenantAssociateSerializer(serializers.Serializer):
 
 
 def tenant_associate(*, msp, client, tenant_id, actor) -> M365Tenant:
-    """A tenant already known to the MSP (imported from Microsoft 365, waiting for a
-    client) is attached; an unknown one is connected, which proves OpsMerge's
-    consent in that tenant with Microsoft first. Within an MSP a tenant belongs to
-    one client: the services refuse a tenant of another client."""
-    known = M365Tenant.objects.filter(msp=msp, tenant_id=tenant_id).first()
+    """integrations.m365.services.tenant_associate, with Microsoft's answers as API
+    errors: what the caller can fix is a 400 on `tenant_id`, the rest a 503."""
     try:
-        if known is not None and known.client_id is None and known.consent_state == M365Tenant.ConsentState.CONNECTED:
-            return tenant_attach_client(msp=msp, tenant=known, client=client, actor=actor)
-        return tenant_connect(msp=msp, client=client, tenant_id=str(tenant_id), actor=actor, patience=0)
+        return services.tenant_associate(msp=msp, client=client, tenant_id=str(tenant_id), actor=actor)
     except M365Error as exc:
         if exc.kind in _CALLER_KINDS:
             raise exceptions.ValidationError({"tenant_id": [exc.friendly]}, code=exc.code) from None

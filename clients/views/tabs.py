@@ -6,12 +6,11 @@ through opsmerge.registry.panels."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from accounts.permissions import Op
-from opsmerge.forms import apply_service_errors
+from opsmerge.forms import save_or_errors
 from opsmerge.models import AuditEvent
 from opsmerge.registry import annotations_for
 from opsmerge.tenancy import msp_get_or_404
@@ -97,14 +96,10 @@ class ClientDocumentUploadView(ClientDocumentsTab):
     def post(self, request, *args, **kwargs):
         client = self.get_object()
         form = DocumentUploadForm(request.POST, request.FILES, msp=self.msp, user=request.user, client=client)
-        if form.is_valid():
-            try:
-                document = form.save(actor=request.user)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, f"Uploaded {document.name}.")
-                return HttpResponseRedirect(reverse("clients:documents", kwargs={"pk": client.pk}))
+        document = save_or_errors(form, actor=request.user)
+        if document is not None:
+            messages.success(request, f"Uploaded {document.name}.")
+            return HttpResponseRedirect(reverse("clients:documents", kwargs={"pk": client.pk}))
         self.upload_form = form
         return self.get(request, *args, **kwargs)
 

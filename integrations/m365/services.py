@@ -258,3 +258,15 @@ def schedule_ensure(*, msp, create: bool = True) -> None:
         defaults={"task": "integrations.m365.tasks.m365_sync_msp", "interval": interval,
                   "args": json.dumps([msp.pk]), "enabled": True},
     )
+
+
+def tenant_associate(*, msp, client, tenant_id: str, actor=None) -> M365Tenant:
+    """Seed 001's "associate a tenant with a customer": a tenant already known to the
+    MSP (imported from Microsoft 365, waiting for a client) is attached; an unknown
+    one is connected, which proves OpsMerge's consent in that tenant with Microsoft
+    first (M365Error when it cannot). Within an MSP a tenant belongs to one client:
+    both services refuse a tenant of another client."""
+    known = M365Tenant.objects.filter(msp=msp, tenant_id=tenant_id).first()
+    if known is not None and known.client_id is None and known.consent_state == M365Tenant.ConsentState.CONNECTED:
+        return tenant_attach_client(msp=msp, tenant=known, client=client, actor=actor)
+    return tenant_connect(msp=msp, client=client, tenant_id=tenant_id, actor=actor, patience=0)

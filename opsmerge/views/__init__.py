@@ -1,17 +1,17 @@
 """Project-level views: home, health check, global search, activity, settings, and
 the generic list/detail/edit/bulk views apps build on (opsmerge.views.generic)."""
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
 
+from .generic import msp_view
 from .search import search
 
 __all__ = ["healthz", "home", "search"]
 
 
-@login_required
+@msp_view("view")
 def home(request):
     return redirect("clients:list")
 

@@ -37,7 +37,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from opsmerge import registry
-from opsmerge.forms import apply_service_errors
+from opsmerge.forms import apply_service_errors, save_or_errors
 from opsmerge.links import object_url
 from opsmerge.permissions import permissions_for, require
 
@@ -339,14 +339,10 @@ class ObjectEditView(MspView):
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
         form = self.form_class(**self.get_form_kwargs())
-        if form.is_valid():
-            try:
-                obj = form.save(actor=request.user)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, self.success_message.format(object=obj))
-                return HttpResponseRedirect(self.safe_next(self.get_success_url(obj)))
+        obj = save_or_errors(form, actor=request.user)
+        if obj is not None:
+            messages.success(request, self.success_message.format(object=obj))
+            return HttpResponseRedirect(self.safe_next(self.get_success_url(obj)))
         return self.render_form(form, status=422 if request.htmx else 200)
 
 

@@ -37,10 +37,16 @@ def m365_client(msp):
     return client
 
 
+CONTOSO_TID = "90c192cf-d3ac-44af-8f21-ddb66cad4a26"  # seeds 2 disabled users, a guest and a disabled device
+
+
 @pytest.fixture
 def emu_tenant(m365_emulator):
-    """An emulated tenant with a small seeded directory (contoso.example)."""
-    tenant = m365_emulator.state.add_tenant("Contoso Ltd", ["contoso.example", "contoso.onmicrosoft.com"])
+    """An emulated tenant with a small seeded directory (contoso.example). Its id is
+    fixed, so the seeded directory (which users are disabled or guests) is the same in
+    every run: a test never passes or fails by the draw."""
+    tenant = m365_emulator.state.add_tenant("Contoso Ltd", ["contoso.example", "contoso.onmicrosoft.com"],
+                                            tid=CONTOSO_TID)
     tenant.seed(users=30, devices=12, managed=8)
     return tenant
 

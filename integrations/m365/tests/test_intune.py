@@ -115,7 +115,8 @@ def test_removed_managed_device_is_handled_on_the_next_complete_listing(msp, syn
         "osVersion": "17.5", "lastSyncDateTime": "2020-01-01T10:00:00Z", "userPrincipalName": None,
         "complianceState": "compliant"})
     _sync(msp, synced, full=True)  # the Intune-only phone becomes an asset
-    linked = next(iter(emu_tenant.objects["managed"].values()))
+    enabled = {d["deviceId"] for d in emu_tenant.objects["devices"].values() if d["accountEnabled"]}
+    linked = next(m for m in emu_tenant.objects["managed"].values() if m["azureADDeviceId"] in enabled)
     emu_tenant.remove("managed", phone["id"])  # retired: gone from Intune's listing
     emu_tenant.remove("managed", linked["id"])
 
