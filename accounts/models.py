@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 from .roles import Role
 
@@ -127,7 +127,7 @@ class TechGroup(MspOwnedModel):
 
 
 class TechGroupMember(MspOwnedModel):
-    group = models.ForeignKey(TechGroup, on_delete=models.CASCADE)
+    group = TenantForeignKey(TechGroup, on_delete=models.CASCADE)
     user = models.ForeignKey(User, on_delete=models.CASCADE)
 
     class Meta:

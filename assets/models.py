@@ -2,7 +2,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 
 class Asset(MspOwnedModel):
@@ -24,9 +24,9 @@ class Asset(MspOwnedModel):
         IMPORT = "import", "Import"
         API = "api", "API"
 
-    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="assets")
-    site = models.ForeignKey("sites.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets")
-    contact = models.ForeignKey(
+    client = TenantForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="assets")
+    site = TenantForeignKey("sites.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets")
+    contact = TenantForeignKey(
         "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets"
     )
     name = models.CharField(max_length=200)
@@ -42,7 +42,7 @@ class Asset(MspOwnedModel):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL, editable=False)
     external_ids = models.JSONField(default=dict, blank=True)
-    m365_tenant = models.ForeignKey(
+    m365_tenant = TenantForeignKey(
         "m365.M365Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="assets", editable=False
     )
     m365_object_id = models.CharField(max_length=64, blank=True, editable=False)

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 
 class ContractTemplate(MspOwnedModel):
@@ -29,10 +29,10 @@ class Contract(MspOwnedModel):
         EXPIRED = "expired", "Expired"
         CANCELLED = "cancelled", "Cancelled"
 
-    client = models.ForeignKey(
+    client = TenantForeignKey(
         "clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="contracts"
     )
-    template = models.ForeignKey(ContractTemplate, null=True, blank=True, on_delete=models.PROTECT,
+    template = TenantForeignKey(ContractTemplate, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="contracts")
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
@@ -61,7 +61,7 @@ class Invoice(MspOwnedModel):
         PAID = "paid", "Paid"
         VOID = "void", "Void"
 
-    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
+    client = TenantForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="invoices")
     number = models.CharField(max_length=40)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SENT)
     issued_on = models.DateField(default=timezone.localdate)

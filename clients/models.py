@@ -5,7 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from opsmerge.address import PostalAddress
-from opsmerge.tenancy import MspOwnedModel, msp_manager
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey, msp_manager
 from opsmerge.validators import validate_digits, validate_time_zone
 
 
@@ -108,7 +108,7 @@ class Client(MspOwnedModel, PostalAddress):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     archive_reason = models.CharField(max_length=500, blank=True, editable=False)
-    merged_into = models.ForeignKey(
+    merged_into = TenantForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from", editable=False
     )
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=False)
@@ -155,7 +155,7 @@ class ClientDomain(MspOwnedModel):
     """An email domain of a client: routes inbound mail and matches M365 tenants.
     Unique per MSP; stored normalised (lower case, no scheme/www)."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="domains")
+    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="domains")
     domain = models.CharField(max_length=253)
     is_primary = models.BooleanField(default=False)
 
@@ -175,8 +175,8 @@ class ClientDomain(MspOwnedModel):
 
 
 class ClientTag(MspOwnedModel):
-    client = models.ForeignKey(Client, on_delete=models.CASCADE)
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+    client = TenantForeignKey(Client, on_delete=models.CASCADE)
+    tag = TenantForeignKey(Tag, on_delete=models.CASCADE)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["msp", "client", "tag"], name="clienttag_unique")]
@@ -185,8 +185,8 @@ class ClientTag(MspOwnedModel):
 
 
 class ClientTechGroup(MspOwnedModel):
-    client = models.ForeignKey(Client, on_delete=models.CASCADE)
-    group = models.ForeignKey("accounts.TechGroup", on_delete=models.CASCADE)
+    client = TenantForeignKey(Client, on_delete=models.CASCADE)
+    group = TenantForeignKey("accounts.TechGroup", on_delete=models.CASCADE)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["msp", "client", "group"], name="clienttechgroup_unique")]
@@ -205,8 +205,8 @@ class BusinessHours(MspOwnedModel):
         SATURDAY = 5, "Saturday"
         SUNDAY = 6, "Sunday"
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="business_hours")
-    site = models.ForeignKey("sites.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="business_hours")
+    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="business_hours")
+    site = TenantForeignKey("sites.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="business_hours")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     opens_at = models.TimeField()
     closes_at = models.TimeField()
@@ -223,8 +223,8 @@ class BusinessHours(MspOwnedModel):
 
 
 class Holiday(MspOwnedModel):
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="holidays")
-    site = models.ForeignKey("sites.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="holidays")
+    client = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="holidays")
+    site = TenantForeignKey("sites.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField()
     name = models.CharField(max_length=100)
 
@@ -241,7 +241,7 @@ class ClientDocument(MspOwnedModel):
     """A file stored against a client (contracts, runbooks). Size- and type-checked
     by the upload service; served only through an MSP-scoped download view."""
 
-    client = models.ForeignKey(Client, null=True, on_delete=models.PROTECT, related_name="documents")
+    client = TenantForeignKey(Client, null=True, on_delete=models.PROTECT, related_name="documents")
     name = models.CharField(max_length=255)
     file = models.FileField(upload_to="client-documents/%Y/%m/")
     content_type = models.CharField(max_length=100)
@@ -274,7 +274,7 @@ class ClientMerge(MspOwnedModel):
         FAILED = "failed", "Failed"
         UNDONE = "undone", "Undone"
 
-    target = models.ForeignKey(Client, null=True, on_delete=models.SET_NULL, related_name="+")
+    target = TenantForeignKey(Client, null=True, on_delete=models.SET_NULL, related_name="+")
     target_name = models.CharField(max_length=200)
     source_ids = models.JSONField(default=list)
     source_names = models.JSONField(default=list)
@@ -304,7 +304,7 @@ class ClientMergeChange(MspOwnedModel):
     Undo replays them backwards. Written set-based (INSERT … SELECT), never per row
     from Python."""
 
-    merge = models.ForeignKey(ClientMerge, on_delete=models.CASCADE, related_name="changes")
+    merge = TenantForeignKey(ClientMerge, on_delete=models.CASCADE, related_name="changes")
     step = models.PositiveIntegerField()
     model = models.CharField(max_length=100, help_text="app_label.model_name")
     column = models.CharField(max_length=100, blank=True)
@@ -321,8 +321,8 @@ class DuplicateCandidate(MspOwnedModel):
     clients.duplicates (name, domains, contact email domains). `client_a` has the
     lower id. Recomputed by the duplicates_scan job."""
 
-    client_a = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    client_b = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client_a = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client_b = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField()
     reasons = models.JSONField(default=list)
     computed_at = models.DateTimeField(default=timezone.now)
@@ -340,8 +340,8 @@ class DuplicateCandidate(MspOwnedModel):
 class DuplicateDismissal(MspOwnedModel):
     """A pair someone marked "not duplicates": never suggested again."""
 
-    client_a = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
-    client_b = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client_a = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    client_b = TenantForeignKey(Client, on_delete=models.CASCADE, related_name="+")
     dismissed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     dismissed_at = models.DateTimeField(default=timezone.now)
 

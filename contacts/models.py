@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel, msp_manager
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey, msp_manager
 
 
 class ContactQuerySet(models.QuerySet):
@@ -30,11 +30,11 @@ class Contact(MspOwnedModel):
         M365 = "m365", "Microsoft 365"
         API = "api", "API"
 
-    client = models.ForeignKey(
+    client = TenantForeignKey(
         "clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
     )
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PERSON)
-    organisation = models.ForeignKey(
+    organisation = TenantForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="members",
         limit_choices_to={"kind": "organisation"},
     )
@@ -67,7 +67,7 @@ class Contact(MspOwnedModel):
 
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL, editable=False)
     external_ids = models.JSONField(default=dict, blank=True)
-    m365_tenant = models.ForeignKey(
+    m365_tenant = TenantForeignKey(
         "m365.M365Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts", editable=False
     )
     m365_object_id = models.CharField(max_length=64, blank=True, editable=False)
@@ -79,7 +79,7 @@ class Contact(MspOwnedModel):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
-    merged_into = models.ForeignKey(
+    merged_into = TenantForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from", editable=False
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -156,8 +156,8 @@ class Contact(MspOwnedModel):
 
 
 class ContactTag(MspOwnedModel):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
-    tag = models.ForeignKey("clients.Tag", on_delete=models.CASCADE)
+    contact = TenantForeignKey(Contact, on_delete=models.CASCADE)
+    tag = TenantForeignKey("clients.Tag", on_delete=models.CASCADE)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["msp", "contact", "tag"], name="contacttag_unique")]

@@ -9,7 +9,13 @@ class OpsMergeConfig(AppConfig):
     verbose_name = "OpsMerge core"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from .registry import NavItem, nav
+        from .schema import on_post_migrate
+
+        # the database side of tenancy (composite keys), after every migrate and flush
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="opsmerge-tenant-keys")
 
         nav.register(NavItem("Activity", "activity", "activity", op="audit_view", namespaces=("activity",)))
         nav.register(NavItem("Settings", "settings:index", "settings", op="settings", section="Admin",

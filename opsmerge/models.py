@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .tenancy import MspOwnedModel
+from .tenancy import MspOwnedModel, TenantForeignKey
 
 
 class AuditEvent(MspOwnedModel):
@@ -20,8 +20,10 @@ class AuditEvent(MspOwnedModel):
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=255, blank=True)
-    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.DO_NOTHING,
-                               db_constraint=False, related_name="+")
+    # Events outlive the client they name (a permanent delete keeps its audit trail):
+    # joins still pair msp_id, but there is no database constraint.
+    client = TenantForeignKey("clients.Client", null=True, blank=True, on_delete=models.DO_NOTHING,
+                              tenant_constraint=False, related_name="+")
     client_name = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.db.models.lookups import Exact
 from django.http import Http404
 from django_scopes import ScopedManager, ScopeError, get_scope, scope, scopes_disabled
 
@@ -59,9 +60,46 @@ class MspOwnedModel(models.Model):
 
 
 class TenantForeignKey(models.ForeignKey):
-    """A foreign key from one MSP-owned model to another. Every such link uses this
-    field (not a plain ForeignKey), so the tenancy machinery can treat the pair
-    `(msp_id, <fk>_id)` as the real reference (docs/tenancy.md)."""
+    """A foreign key from one MSP-owned model to another; every such link uses it.
+
+    - In the database the reference is the pair: `(msp_id, <fk>_id) → target(msp_id,
+      id)`, so PostgreSQL itself refuses a row of one MSP pointing at another MSP's
+      row. Django does not manage that constraint (`db_constraint=False`: it would
+      create `<fk>_id → target(id)`, which needs `id` alone to be unique); the schema
+      reconciler (opsmerge.schema, after every migrate) does.
+    - Every join through it also matches `msp_id` (`a.client_id = b.id AND a.msp_id =
+      b.msp_id`), and `contact.client` looks the client up by (msp_id, id), so a query
+      touches one MSP's rows only and a sharded database (Citus, by msp_id) can send
+      it to one node.
+
+    `tenant_constraint=False` keeps the join condition without the database
+    constraint (e.g. the audit log, whose rows outlive the client they name)."""
+
+    def __init__(self, *args, tenant_constraint: bool = True, **kwargs):
+        kwargs["db_constraint"] = False
+        self.tenant_constraint = tenant_constraint
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("db_constraint", None)
+        if not self.tenant_constraint:
+            kwargs["tenant_constraint"] = False
+        return name, path, args, kwargs
+
+    def get_extra_descriptor_filter(self, instance):
+        # `contact.client` fetches the client of the contact's MSP only
+        return {"msp_id": instance.msp_id}
+
+    def get_extra_restriction(self, alias, related_alias):
+        # alias: the target's table (e.g. clients_client), related_alias: this
+        # model's. Django passes None for one side when it trims a join out of a
+        # subquery; there is then nothing to pair.
+        if alias is None or related_alias is None:
+            return None
+        target_msp = self.related_model._meta.get_field("msp")
+        own_msp = self.model._meta.get_field("msp")
+        return Exact(target_msp.get_col(alias), own_msp.get_col(related_alias))
 
 
 @contextmanager

@@ -4,7 +4,7 @@ SHA-256 hashes (see docs/portal.md for the security model)."""
 from django.db import models
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 
 class PortalLinkToken(MspOwnedModel):
@@ -15,7 +15,7 @@ class PortalLinkToken(MspOwnedModel):
         INVITE = "invite", "Invite"
         SIGN_IN = "sign_in", "Sign-in"
 
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    contact = TenantForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
     token_hash = models.CharField(max_length=64, editable=False)
     purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.SIGN_IN)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -47,7 +47,7 @@ class PortalSession(MspOwnedModel):
         ACCESS_LOST = "access_lost", "Portal access removed"
         REPLACED = "replaced", "Signed in again"
 
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+    contact = TenantForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
     key_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_seen_at = models.DateTimeField(default=timezone.now)

@@ -3,7 +3,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from opsmerge.address import PostalAddress
-from opsmerge.tenancy import MspOwnedModel
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 from opsmerge.validators import validate_time_zone
 
 
@@ -11,7 +11,7 @@ class Site(MspOwnedModel, PostalAddress):
     """A location of a client (HQ, branch office, "Home workers"). One HQ per client.
     A site may override the client's business hours (clients.BusinessHours)."""
 
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="sites")
+    client = TenantForeignKey("clients.Client", on_delete=models.CASCADE, related_name="sites")
     name = models.CharField(max_length=120)
     location = models.CharField(max_length=200, blank=True, help_text="Free-text location, e.g. '2nd floor'.")
     is_hq = models.BooleanField("HQ", default=False)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 
 class TicketSequence(MspOwnedModel):
@@ -38,12 +38,12 @@ class Ticket(MspOwnedModel):
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
 
     number = models.PositiveIntegerField(editable=False)
-    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
-    contact = models.ForeignKey(
+    client = TenantForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    contact = TenantForeignKey(
         "contacts.Contact", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
     )
-    site = models.ForeignKey("sites.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
-    asset = models.ForeignKey("assets.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    site = TenantForeignKey("sites.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    asset = TenantForeignKey("assets.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     subject = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
@@ -80,11 +80,11 @@ class Ticket(MspOwnedModel):
 class TicketComment(MspOwnedModel):
     """One message in a ticket's conversation, from a technician or the contact."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    ticket = TenantForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    author_contact = models.ForeignKey(
+    author_contact = TenantForeignKey(
         "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="ticket_comments"
     )
     body = models.TextField()
@@ -97,8 +97,8 @@ class TicketComment(MspOwnedModel):
 
 
 class TicketAttachment(MspOwnedModel):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    comment = models.ForeignKey(TicketComment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    ticket = TenantForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = TenantForeignKey(TicketComment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="ticket-attachments/%Y/%m/")
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 from .columns import KIND_CHOICES
 
@@ -46,7 +46,7 @@ class ImportJob(MspOwnedModel):
     headers = models.JSONField(default=list, blank=True)
     header_row = models.PositiveIntegerField(default=1, help_text="File row of the header (first non-blank row).")
     mapping = models.JSONField(default=dict, blank=True, help_text="{column index: field key}")
-    source_job = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="commits",
+    source_job = TenantForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="commits",
                                    help_text="The dry run this commit was started from.")
 
     total_rows = models.PositiveIntegerField(default=0, help_text="Estimated data rows, for the progress bar.")
@@ -110,7 +110,7 @@ class ImportRowError(MspOwnedModel):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    job = TenantForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
     row_number = models.PositiveIntegerField()
     outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.FAILED)
     errors = models.JSONField(default=list, help_text='[{"column", "value", "message"}]')

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel
+from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 
 class M365Tenant(MspOwnedModel):
@@ -16,7 +16,7 @@ class M365Tenant(MspOwnedModel):
         DISCONNECTED = "disconnected", "Disconnected"
 
     # NULL while a tenant imported from Microsoft 365 waits to be given a client.
-    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT,
+    client = TenantForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="m365_tenants")
     tenant_id = models.UUIDField("Entra tenant id")
     display_name = models.CharField(max_length=255, blank=True)
@@ -76,8 +76,8 @@ class SyncRun(MspOwnedModel):
         CONNECT = "connect", "After connect"
         COMMAND = "command", "Command line"
 
-    tenant = models.ForeignKey(M365Tenant, on_delete=models.CASCADE, related_name="runs")
-    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tenant = TenantForeignKey(M365Tenant, on_delete=models.CASCADE, related_name="runs")
+    client = TenantForeignKey("clients.Client", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
     triggered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, told about the tenant keys (opsmerge.schema)."""
