@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - table and column names come from model metadata; values are parameters
 """The database enforces tenancy (issue 12): every MSP-owned table is keyed by
 (msp_id, id), every link between MSP-owned tables is a composite foreign key, and
 PostgreSQL refuses a row of one MSP pointing at another MSP's row, whatever SQL
