@@ -27,7 +27,8 @@ class TechGroupForm(MspModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["members"].initial = list(User.objects.filter(techgroupmember__group=self.instance))
+            self.fields["members"].initial = list(User.objects.filter(techgroupmember__msp=self.msp,
+                                                                      techgroupmember__group=self.instance))
 
     def save(self, *, actor=None):
         data = self.cleaned_data

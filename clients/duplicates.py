@@ -120,7 +120,7 @@ def likely_duplicates(*, msp, name: str, domains=(), exclude_pk=None, limit: int
                     pairs.add(me, pk, *_name_reason(same, sim))
         if bases:
             cursor.execute(
-                """SELECT d.client_id, d.domain FROM clients_clientdomain d JOIN clients_client c ON c.id = d.client_id
+                """SELECT d.client_id, d.domain FROM clients_clientdomain d JOIN clients_client c ON c.msp_id = d.msp_id AND c.id = d.client_id
                    WHERE d.msp_id = %s AND c.status <> 'archived' AND c.id <> %s
                      AND (d.domain = ANY(%s::text[])
                           OR EXISTS (SELECT 1 FROM unnest(%s::text[]) b WHERE d.domain LIKE '%%.' || b))""",
@@ -134,7 +134,7 @@ def likely_duplicates(*, msp, name: str, domains=(), exclude_pk=None, limit: int
                     pairs.add(me, pk, _SCORES["related_domain"], f"Related domain {domain}")
             cursor.execute(
                 """SELECT DISTINCT k.client_id, lower(split_part(k.email, '@', 2))
-                   FROM contacts_contact k JOIN clients_client c ON c.id = k.client_id
+                   FROM contacts_contact k JOIN clients_client c ON c.msp_id = k.msp_id AND c.id = k.client_id
                    WHERE k.msp_id = %s AND k.deleted_at IS NULL AND c.status <> 'archived' AND c.id <> %s
                      AND lower(split_part(k.email, '@', 2)) = ANY(%s::text[])""",
                 [msp.pk, exclude_pk or 0, bases],
@@ -214,7 +214,7 @@ def _name_pairs(cursor, msp_id: int, pairs: _Pairs) -> None:
 
 def _domain_pairs(cursor, msp_id: int, pairs: _Pairs) -> None:
     cursor.execute(
-        """SELECT d.client_id, d.domain FROM clients_clientdomain d JOIN clients_client c ON c.id = d.client_id
+        """SELECT d.client_id, d.domain FROM clients_clientdomain d JOIN clients_client c ON c.msp_id = d.msp_id AND c.id = d.client_id
            WHERE d.msp_id = %s AND c.status <> 'archived'""",
         [msp_id],
     )
@@ -228,7 +228,7 @@ def _domain_pairs(cursor, msp_id: int, pairs: _Pairs) -> None:
     # Contacts' email domains, shared between clients or matching another client's domain.
     cursor.execute(
         """SELECT DISTINCT k.client_id, lower(split_part(k.email, '@', 2)) FROM contacts_contact k
-           JOIN clients_client c ON c.id = k.client_id
+           JOIN clients_client c ON c.msp_id = k.msp_id AND c.id = k.client_id
            WHERE k.msp_id = %s AND k.deleted_at IS NULL AND k.email <> '' AND c.status <> 'archived'""",
         [msp_id],
     )

@@ -56,7 +56,8 @@ def duplicates_run(merger) -> None:
     for flag in ROLE_FLAGS:
         log.update(Contact, flag, f"""
             SELECT x.id, x.{flag} AS old, x.{flag} OR bool_or(l.{flag}) AS new
-            FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.w = x.id JOIN contacts_contact l ON l.id = m.l
+            FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.w = x.id
+            JOIN contacts_contact l ON l.msp_id = x.msp_id AND l.id = m.l
             WHERE x.msp_id = %s GROUP BY x.id, x.{flag}""", [msp_id])
     loser_rows = f"FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.l = x.id WHERE x.msp_id = %s"
     log.update(Contact, "is_primary", f"SELECT x.id, x.is_primary AS old, false AS new {loser_rows}", [msp_id])

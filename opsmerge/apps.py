@@ -12,10 +12,12 @@ class OpsMergeConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from .registry import NavItem, nav
-        from .schema import on_post_migrate
+        from . import citus, schema
 
-        # the database side of tenancy (composite keys), after every migrate and flush
-        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="opsmerge-tenant-keys")
+        # the database side of tenancy (composite keys), after every migrate and flush;
+        # then, on Citus, the distribution of what is new (in that order)
+        post_migrate.connect(schema.on_post_migrate, sender=self, dispatch_uid="opsmerge-tenant-keys")
+        post_migrate.connect(citus.on_post_migrate, sender=self, dispatch_uid="opsmerge-citus")
 
         nav.register(NavItem("Activity", "activity", "activity", op="audit_view", namespaces=("activity",)))
         nav.register(NavItem("Settings", "settings:index", "settings", op="settings", section="Admin",

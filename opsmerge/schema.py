@@ -14,8 +14,11 @@ db_constraint=False), so `reconcile()` runs after every migrate (post_migrate) a
 after every flush. It reads the catalog once and changes only what differs:
 - a primary key that is not (msp_id, id) becomes it, with a plain index on id for
   the few lookups by id alone (save(), refresh_from_db(), the admin);
-- a missing composite foreign key is added (DEFERRABLE INITIALLY DEFERRED, like
-  Django's own), and one left over from a removed field is dropped.
+- a missing composite foreign key is added, and one left over from a removed field is
+  dropped. They are checked at once, not deferred to commit like Django's own: a
+  cross-MSP link fails at the statement that makes it, with IntegrityError, on one
+  server and on every Citus worker alike (where a deferred check would only surface
+  as a failed distributed commit).
 Adding a constraint validates the existing rows: a cross-MSP link already in the
 data stops the migrate with the row named, instead of being kept.
 """
@@ -74,9 +77,10 @@ def tenant_foreign_keys() -> list[TenantForeignKeySpec]:
 
 
 def _constraints(cursor, tables: list[str]) -> dict[tuple[str, str], tuple[str, list[str]]]:
-    """{(table, constraint name): (type 'p'/'f', [columns])} of primary and foreign keys."""
+    """{(table, constraint name): (type 'p'/'f', [columns])} of primary and foreign keys
+    (a deferrable foreign key reports its type as 'F')."""
     cursor.execute("""
-        SELECT rel.relname, con.conname, con.contype,
+        SELECT rel.relname, con.conname, CASE WHEN con.condeferrable THEN upper(con.contype::text) ELSE con.contype::text END,
                array_agg(att.attname ORDER BY key.ord)
         FROM pg_constraint con
         JOIN pg_class rel ON rel.oid = con.conrelid
@@ -84,7 +88,7 @@ def _constraints(cursor, tables: list[str]) -> dict[tuple[str, str], tuple[str, 
         CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS key(attnum, ord)
         JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = key.attnum
         WHERE con.contype IN ('p', 'f') AND rel.relname = ANY(%s)
-        GROUP BY rel.relname, con.conname, con.contype""", [tables])
+        GROUP BY rel.relname, con.conname, con.contype, con.condeferrable""", [tables])
     return {(table, name): (kind, list(columns)) for table, name, kind, columns in cursor.fetchall()}
 
 
@@ -105,14 +109,14 @@ def plan(using: str = "default") -> list[str]:
             statements.append(f"CREATE INDEX IF NOT EXISTS {q(_name(table, ID_INDEX_SUFFIX))} ON {q(table)} (id)")
     wanted = {spec.name: spec for spec in tenant_foreign_keys() if spec.table in existing_tables}
     for (table, name), (kind, _cols) in sorted(constraints.items()):
-        if kind == "f" and name.endswith(FK_SUFFIX) and name not in wanted:
+        if kind in "fF" and name.endswith(FK_SUFFIX) and (name not in wanted or kind == "F"):
             statements.append(f"ALTER TABLE {q(table)} DROP CONSTRAINT {q(name)}")
     have = {name for (_t, name), (kind, _c) in constraints.items() if kind == "f"}
     for name, spec in sorted(wanted.items()):
         if name not in have:
             statements.append(
                 f"ALTER TABLE {q(spec.table)} ADD CONSTRAINT {q(name)} FOREIGN KEY (msp_id, {q(spec.column)}) "
-                f"REFERENCES {q(spec.target)} (msp_id, id) DEFERRABLE INITIALLY DEFERRED")
+                f"REFERENCES {q(spec.target)} (msp_id, id)")
     return statements
 
 

@@ -58,6 +58,18 @@ class MspOwnedModel(models.Model):
     class Meta:
         abstract = True
 
+    # save() and refresh_from_db() look the row up by (msp_id, id), the table's real
+    # key (opsmerge.schema), so they reach one shard on Citus; msp never changes.
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        values = [value for value in values if value[0].attname != "msp_id"]
+        return super()._do_update(base_qs.filter(msp_id=self.msp_id), using, pk_val, values, update_fields,
+                                  forced_update)
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        if from_queryset is None:
+            from_queryset = type(self)._base_manager.filter(msp_id=self.msp_id)
+        return super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+
 
 class TenantForeignKey(models.ForeignKey):
     """A foreign key from one MSP-owned model to another; every such link uses it.
@@ -115,11 +127,14 @@ def msp_scope(msp):
 @contextmanager
 def unscoped(reason: str):
     """Explicit, logged escape hatch for the Django admin, migrations, platform
-    commands and benchmarks. Always give a reason; it is logged."""
+    commands and benchmarks. Always give a reason; it is logged. Queries in it may
+    look across MSPs, so on Citus they may reach every node (opsmerge.citus)."""
     if not reason:
         raise ValueError("unscoped() needs a reason")
+    from .citus import multi_shard_allowed
+
     log.info("unscoped access: %s", reason)
-    with scopes_disabled():
+    with scopes_disabled(), multi_shard_allowed(f"unscoped: {reason}"):
         yield
 
 

@@ -33,3 +33,8 @@ STORAGES = {
 CACHES["default"]["KEY_PREFIX"] = "opsmerge-test"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+if OPSMERGE_CITUS:  # noqa: F405
+    # Every query of the Citus test run must reach one node (one MSP's shard): a
+    # multi-shard query is an error unless wrapped in opsmerge.citus.multi_shard_allowed().
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c citus.multi_task_query_log_level=error"  # noqa: F405

@@ -24,7 +24,7 @@ def names_preview(*, preview, msp, target, sources) -> None:
 def names_run(merger) -> None:
     merger.log.update(Site, "name", """
         SELECT x.id, x.name AS old, left(x.name, 80) || ' (' || left(c.name, 36) || ')' AS new
-        FROM sites_site x JOIN clients_client c ON c.id = x.client_id
+        FROM sites_site x JOIN clients_client c ON c.msp_id = x.msp_id AND c.id = x.client_id
         WHERE x.msp_id = %s AND x.client_id = ANY(%s::bigint[]) AND (
           EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = x.msp_id AND o.client_id = %s
                   AND lower(o.name) = lower(x.name))
