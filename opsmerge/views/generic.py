@@ -39,6 +39,7 @@ from django.views import View
 from opsmerge.forms import apply_service_errors
 from opsmerge.links import object_url
 from opsmerge.permissions import permissions_for, require
+from opsmerge.tables import Table
 
 
 def guard(request: HttpRequest, op: str) -> HttpResponse | None:
@@ -111,16 +112,20 @@ class CappedPaginator(Paginator):
 
 
 class ObjectListView(MspView):
-    """Declare `filterset_class`, `sort_fields` ({key: order_by fields}),
-    `default_sort`, `template_name`; implement `get_queryset()`.
+    """Declare `filterset_class`, `table_class` (an `opsmerge.tables.Table`: its
+    columns give the `?sort=` keys and its `default_sort` the default),
+    `template_name`; implement `get_queryset()`. Lists without a table declare
+    `sort_fields` ({key: order_by fields}) and `default_sort` themselves.
 
-    Rows of the current page are `object_list`; `page_obj`, `filter_form`,
-    `is_filtered`, `total` and `bulk_actions` are in the context too.
+    Rows of the current page are `object_list`, and `table` renders them;
+    `page_obj`, `filter_form`, `is_filtered`, `total` and `bulk_actions` are in the
+    context too.
     """
 
     template_name: str = ""
     url_name: str = ""  # this list's url name (bulk actions return to it)
     filterset_class = None
+    table_class: type[Table] | None = None
     sort_fields: dict[str, tuple[str, ...]] = {}
     default_sort: str = ""
     paginate_by: int = 50
@@ -145,14 +150,20 @@ class ObjectListView(MspView):
             queryset = filterset.qs
         return queryset, filterset
 
+    def get_sort_fields(self) -> dict[str, tuple[str, ...]]:
+        return self.table_class.sort_fields() if self.table_class is not None else self.sort_fields
+
+    def get_default_sort(self) -> str:
+        return self.default_sort or (self.table_class.default_sort if self.table_class is not None else "")
+
     def sort_key(self) -> str:
         requested = self.request.GET.get("sort", "")
-        return requested if requested.lstrip("-") in self.sort_fields else self.default_sort
+        return requested if requested.lstrip("-") in self.get_sort_fields() else self.get_default_sort()
 
     def apply_sort(self, queryset: QuerySet, key: str) -> QuerySet:
         if not key:
             return queryset.order_by("pk")
-        fields = self.sort_fields[key.lstrip("-")]
+        fields = self.get_sort_fields()[key.lstrip("-")]
         if key.startswith("-"):
             fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
         return queryset.order_by(*fields, "-pk" if key.startswith("-") else "pk")
@@ -181,9 +192,11 @@ class ObjectListView(MspView):
         filter_params = self.request.GET.copy()
         for key in ("page", "sort", "per_page"):
             filter_params.pop(key, None)
+        bulk_actions = [a for a in self.bulk_actions if str(a.op) in _perms(self.request)]
         return {
             "view": self,
             "object_list": page.object_list,
+            "table": self.get_table(page.object_list, sort=sort, selectable=bool(bulk_actions)),
             "page_obj": page,
             "total": page.paginator.count,
             "filterset": filterset,
@@ -191,13 +204,19 @@ class ObjectListView(MspView):
             "filter_chips": chips,
             "is_filtered": self.is_filtered(filterset),
             "filter_query": filter_params.urlencode(),
-            "default_sort": self.default_sort,
+            "default_sort": self.get_default_sort(),
             "sort": sort,
             "bulk_url": reverse(self.bulk_url_name) if self.bulk_url_name else "",
-            "bulk_actions": [a for a in self.bulk_actions if str(a.op) in _perms(self.request)],
+            "bulk_actions": bulk_actions,
             **self.extra_context,
             **kwargs,
         }
+
+    def get_table(self, rows, *, sort: str, selectable: bool) -> Table | None:
+        if self.table_class is None:
+            return None
+        return self.table_class(rows, request=self.request, sort=sort, selectable=selectable,
+                                perms=_perms(self.request))
 
     def get(self, request, *args, **kwargs):
         return render(request, self.template_name, self.get_context_data())
