@@ -116,15 +116,18 @@ class Table:
         """Every <tr> of the page."""
         return mark_safe("".join(self.render_row(row) for row in self.rows))  # noqa: S308 (cells are escaped)
 
+    @cached_property
+    def _cells(self) -> list[tuple[str, Any, Column]]:
+        """(opening <td>, renderer, column) of the visible columns, looked up once per table."""
+        return [(f"<td{_class(column.css)}>", getattr(self, f"render_{column.name}", None), column)
+                for column in self.visible]
+
     def render_row(self, row) -> str:
-        cells = []
-        if self.selectable:
-            cells.append(format_html('<td class="check"><input type="checkbox" name="pk" value="{}" '
-                                     'aria-label="Select {}"></td>', row.pk, row))
-        for column in self.visible:
-            render = getattr(self, f"render_{column.name}", None)
+        cells = [format_html('<td class="check"><input type="checkbox" name="pk" value="{}" '
+                             'aria-label="Select {}"></td>', row.pk, row)] if self.selectable else []
+        for opening, render, column in self._cells:
             content = render(row) if render is not None else self.render_default(row, column)
-            cells.append(f"<td{_class(column.css)}>{content}</td>")
+            cells.append(f"{opening}{content}</td>")
         return f"<tr{self.row_attrs(row)}>{''.join(cells)}</tr>\n"
 
     def row_attrs(self, row) -> str:
