@@ -14,12 +14,12 @@ class ClientTable(Table):
     """Rows need `primary_domain`, `asset_count`, `open_ticket_count`, `contract_status`
     and `last_activity_at` annotated and `tags` prefetched (ClientListView.get_queryset)."""
 
-    name = Column("Name", sort=("name",), css="primary-cell")
+    name = Column("Name", sort=("name",), td_css="primary-cell")
     domain = Column("Primary domain", sort=("primary_domain",))
     assets = Column("Assets", sort=("asset_count",), css="num")
     tickets = Column("Open tickets", sort=("open_ticket_count",), css="num")
     contract = Column("Contract", sort=("contract_status",))
-    activity = Column("Last activity", sort=("last_activity_at",), css="nowrap")
+    activity = Column("Last activity", sort=("last_activity_at",), td_css="nowrap")
     default_sort = "name"
 
     def render_name(self, client):

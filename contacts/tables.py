@@ -32,10 +32,10 @@ def contact_badges(c) -> str:
 
 
 class ContactTable(Table):
-    name = Column("Name", sort=("last_name", "first_name", "organisation_name"), css="primary-cell")
+    name = Column("Name", sort=("last_name", "first_name", "organisation_name"), td_css="primary-cell")
     client = Column("Client", sort=("client__name",))
     email = Column("Email", sort=("email",))
-    phone = Column("Phone", css="nowrap")
+    phone = Column("Phone", td_css="nowrap")
     status = Column("Status & roles")
     tickets = Column("Tickets", sort=("ticket_count",), css="num")
     assets = Column("Assets", sort=("asset_count",), css="num")

@@ -4,7 +4,7 @@
 An app's `tables.py` declares one `Table` per list page:
 
     class SiteTable(Table):
-        name = Column("Site", sort=("name",), css="primary-cell")
+        name = Column("Site", sort=("name",), td_css="primary-cell")
         assets = Column("Assets", sort=("asset_count",), css="num")
         default_sort = "name"
 
@@ -42,14 +42,16 @@ DASH = mark_safe('<span class="muted">—</span>')
 
 class Column:
     """One column. `sort` is the ORM ordering of `?sort=<name>` (None: not sortable);
-    `css` is the class of its <th> and <td>s."""
+    `css` is the class of its <th> and <td>s (num, actions), `td_css` of its <td>s only
+    (primary-cell, mono, nowrap)."""
 
     _counter = 0
 
-    def __init__(self, label: str = "", *, sort: tuple[str, ...] | None = None, css: str = ""):
+    def __init__(self, label: str = "", *, sort: tuple[str, ...] | None = None, css: str = "", td_css: str = ""):
         self.label = label
         self.sort = sort
         self.css = css
+        self.td_css = " ".join(c for c in (css, td_css) if c)
         self.name = ""  # set by Table
         Column._counter += 1
         self._order = Column._counter
@@ -119,7 +121,7 @@ class Table:
     @cached_property
     def _cells(self) -> list[tuple[str, Any, Column]]:
         """(opening <td>, renderer, column) of the visible columns, looked up once per table."""
-        return [(f"<td{_class(column.css)}>", getattr(self, f"render_{column.name}", None), column)
+        return [(f"<td{_class(column.td_css)}>", getattr(self, f"render_{column.name}", None), column)
                 for column in self.visible]
 
     def render_row(self, row) -> str:
