@@ -248,14 +248,19 @@ def compact_model_choices(form, *, limit: int = COMPACT_CHOICES_OVER) -> list[di
     return chips
 
 
+DJANGO_BLANK = "---------"
+
+
 def friendly_empty_choices(form) -> None:
-    """Filter selects say "Any" rather than Django's "---------"."""
+    """Filter selects say "Any" rather than Django's "---------" (a label the filterset
+    chose, such as "Any client", stays)."""
     for form_field in form.fields.values():
         if hasattr(form_field, "empty_label"):  # model choices and django-filter's ChoiceField
-            form_field.empty_label = "Any"
+            if form_field.empty_label in (None, DJANGO_BLANK):
+                form_field.empty_label = "Any"
         elif isinstance(form_field, forms.ChoiceField) and not isinstance(form_field, forms.MultipleChoiceField):
             choices = list(form_field.choices)
-            if choices and choices[0][0] == "":
+            if choices and choices[0] == ("", DJANGO_BLANK):
                 form_field.choices = [("", "Any"), *choices[1:]]
 
 
