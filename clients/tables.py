@@ -32,7 +32,7 @@ class ClientTable(Table):
         if tags:
             tag_list = format_html('<span class="cell-sub tag-list">{}</span>', format_html_join(
                 "", '<a class="tag" href="?tag={}">{}</a>', ((quote(t.name, safe="/"), t.name) for t in tags)))
-        return format_html('<a href="{}">{}</a>{}{}', pk_url("clients:detail", client.pk), client.name, status,
+        return format_html('<a href="{}">{}</a>{}\n{}', pk_url("clients:detail", client.pk), client.name, status,
                            tag_list)
 
     def render_domain(self, client):
