@@ -7,6 +7,12 @@ from django.db.models import Q, QuerySet
 from .models import Asset
 
 
+def asset_list(*, msp) -> QuerySet[Asset]:
+    """Assets of `msp`, unassigned or of open clients, with the list columns' relations."""
+    return (Asset.objects.filter(msp=msp).filter(Q(client__isnull=True) | ~Q(client__status="archived"))
+            .select_related("client", "site", "contact"))
+
+
 def asset_search(*, msp, request, q: str) -> QuerySet[Asset]:
     """Global search: active assets by name or serial number."""
     return (Asset.objects.filter(msp=msp, is_active=True)

@@ -120,7 +120,8 @@ def likely_duplicates(*, msp, name: str, domains=(), exclude_pk=None, limit: int
                     pairs.add(me, pk, *_name_reason(same, sim))
         if bases:
             cursor.execute(
-                """SELECT d.client_id, d.domain FROM clients_clientdomain d JOIN clients_client c ON c.msp_id = d.msp_id AND c.id = d.client_id
+                """SELECT d.client_id, d.domain FROM clients_clientdomain d
+                   JOIN clients_client c ON c.msp_id = d.msp_id AND c.id = d.client_id
                    WHERE d.msp_id = %s AND c.status <> 'archived' AND c.id <> %s
                      AND (d.domain = ANY(%s::text[])
                           OR EXISTS (SELECT 1 FROM unnest(%s::text[]) b WHERE d.domain LIKE '%%.' || b))""",
@@ -214,7 +215,8 @@ def _name_pairs(cursor, msp_id: int, pairs: _Pairs) -> None:
 
 def _domain_pairs(cursor, msp_id: int, pairs: _Pairs) -> None:
     cursor.execute(
-        """SELECT d.client_id, d.domain FROM clients_clientdomain d JOIN clients_client c ON c.msp_id = d.msp_id AND c.id = d.client_id
+        """SELECT d.client_id, d.domain FROM clients_clientdomain d
+           JOIN clients_client c ON c.msp_id = d.msp_id AND c.id = d.client_id
            WHERE d.msp_id = %s AND c.status <> 'archived'""",
         [msp_id],
     )

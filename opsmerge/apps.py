@@ -11,8 +11,8 @@ class OpsMergeConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from .registry import NavItem, nav
         from . import citus, schema
+        from .registry import NavItem, nav
 
         # the database side of tenancy (composite keys), after every migrate and flush;
         # then, on Citus, the distribution of what is new (in that order)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from opsmerge.tenancy import msp_get_or_404
+
 from .models import Site
+
+
+def site_get(*, msp, pk) -> Site:
+    """A site of `msp` or 404 (missing and foreign alike)."""
+    return msp_get_or_404(Site.objects.select_related("client"), msp=msp, pk=pk)
 
 
 def site_search(*, msp, request, q: str) -> QuerySet[Site]:

@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from accounts.models import User
@@ -39,3 +40,35 @@ class TicketFilterSet(MspFilterSet):
             return queryset
         open_q = Q(status__in=Ticket.OPEN_STATUSES)
         return queryset.filter(open_q if value else ~open_q)
+
+
+class _OneOf(forms.Select):
+    """A single <select> for a multiple-choice filter (?status=open&status=new still works)."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return [v for v in values if v]
+
+
+class TicketListFilterSet(TicketFilterSet):
+    """The technicians' list page: one select per choice filter, and sites offered
+    once a client is chosen (an MSP can have thousands)."""
+
+    LIST_FILTERS = ("q", "status", "priority", "source", "client", "site", "assigned_to")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.form.fields
+        for name, label in (("status", "Any status"), ("priority", "Any priority"), ("source", "Any source")):
+            fields[name].widget = _OneOf(choices=[("", label), *fields[name].choices])
+        client = self.form["client"].value() if self.is_bound else None
+        site_qs = fields["site"].queryset
+        fields["site"].queryset = site_qs.filter(client_id=client) if str(client or "").isdigit() else site_qs.none()
+        fields["q"].widget.attrs["placeholder"] = "Subject or #number"
+        for name, label in (("client", "Any client"), ("site", "Any site"), ("assigned_to", "Anyone")):
+            fields[name].empty_label = label
+
+    def shown_fields(self) -> list:
+        """The bound fields of the filter bar, in order."""
+        client_chosen = str(self.data.get("client", "")).isdigit()
+        return [self.form[name] for name in self.LIST_FILTERS if name != "site" or client_chosen]

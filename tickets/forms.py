@@ -4,16 +4,16 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
-from accounts.permissions import MATRIX, Op
 from assets.models import Asset
 from clients.models import Client
 from clients.selectors import client_pickable
 from contacts.models import Contact
-from opsmerge.forms import MspModelForm
+from opsmerge.forms import MspForm, MspModelForm
 from sites.models import Site
 
 from .models import Ticket
-from .services import ticket_create
+from .selectors import technicians
+from .services import ticket_comment_add, ticket_create, ticket_update
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -41,21 +41,39 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-class TicketReplyForm(forms.Form):
+class TicketReplyForm(MspForm):
+    """A technician's public reply or internal note on `ticket`."""
+
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000)
     is_internal = forms.BooleanField(label="Internal note (never shown to the client)", required=False)
     attachments = MultipleFileField(label="Attachments")
 
+    def __init__(self, *args, ticket: Ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ticket = ticket
 
-class TicketUpdateForm(forms.ModelForm):
+    def save(self, *, actor=None):
+        data = self.cleaned_data
+        return ticket_comment_add(msp=self.msp, ticket=self.ticket, body=data["body"], author_user=actor,
+                                  is_internal=data["is_internal"], attachments=data["attachments"])
+
+
+class TicketUpdateForm(MspModelForm):
+    """Status, priority and assignee (any active staff user of the MSP)."""
+
     class Meta:
         model = Ticket
         fields = ["status", "priority", "assigned_to"]
 
-    def __init__(self, *args, msp, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assigned_to"].queryset = User.objects.filter(msp=msp, is_active=True).order_by("full_name")
+        self.fields["assigned_to"].queryset = self.fields["assigned_to"].queryset.order_by("full_name")
         self.fields["assigned_to"].empty_label = "Unassigned"
+
+    def save(self, *, actor=None) -> Ticket:
+        # The service re-reads the ticket under a lock and diffs against the database,
+        # so the instance the form has already changed is only its handle.
+        return ticket_update(msp=self.msp, ticket=self.instance, actor=actor, **self.changed_fields())
 
 
 class QuickSelect(forms.Select):
@@ -68,12 +86,6 @@ class QuickSelect(forms.Select):
             (option, " selected" if str(option) in selected else "", label) for option, label in self.choices))
         return format_html("<select{}>{}</select>", flatatt({**self.build_attrs(self.attrs, attrs), "name": name}),
                            options)
-
-
-def technicians(*, msp):
-    """Staff of `msp` who may work tickets: the assignee choices."""
-    return (User.objects.filter(msp=msp, is_active=True, role__in=MATRIX[Op.TICKET_WORK])
-            .order_by("full_name", "email"))
 
 
 class TicketCreateForm(MspModelForm):

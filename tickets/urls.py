@@ -7,8 +7,8 @@ app_name = "tickets"
 urlpatterns = [
     path("", views.TicketListView.as_view(), name="list"),
     path("new/", views.TicketCreateView.as_view(), name="new"),
-    path("<int:pk>/", views.ticket_detail, name="detail"),
-    path("<int:pk>/reply/", views.ticket_reply, name="reply"),
-    path("<int:pk>/update/", views.ticket_change, name="update"),
-    path("<int:pk>/attachments/<int:attachment_pk>/", views.attachment_download, name="attachment"),
+    path("<int:pk>/", views.TicketDetailView.as_view(), name="detail"),
+    path("<int:pk>/reply/", views.TicketReplyView.as_view(), name="reply"),
+    path("<int:pk>/update/", views.TicketUpdateView.as_view(), name="update"),
+    path("<int:pk>/attachments/<int:attachment_pk>/", views.TicketAttachmentView.as_view(), name="attachment"),
 ]

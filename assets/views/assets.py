@@ -1,5 +1,3 @@
-from django.db.models import Q
-
 from accounts.permissions import Op
 from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
@@ -7,19 +5,18 @@ from opsmerge.views.generic import ObjectDetailView, ObjectEditView, ObjectListV
 from ..filtersets import AssetFilterSet
 from ..forms import AssetForm
 from ..models import Asset
+from ..selectors import asset_list
+from ..tables import AssetTable
 
 
 class AssetListView(ObjectListView):
     template_name = "assets/asset_list.html"
     url_name = "assets:list"
     filterset_class = AssetFilterSet
-    sort_fields = {"name": ("name",), "client": ("client__name",), "site": ("site__name",), "kind": ("kind",),
-                   "seen": ("last_seen_at",)}
-    default_sort = "name"
+    table_class = AssetTable
 
     def get_queryset(self):
-        return Asset.objects.filter(msp=self.msp).filter(Q(client__isnull=True) | ~Q(client__status="archived")).select_related(
-            "client", "site", "contact")
+        return asset_list(msp=self.msp)
 
     def filtered_queryset(self, data):
         queryset, filterset = super().filtered_queryset(data)

@@ -26,6 +26,7 @@ from ..forms import (
 )
 from ..models import CustomField, Tag
 from ..selectors import client_get, client_list
+from ..tables import ClientTable
 
 
 def custom_field_filters(*, msp, data, applies_to: str) -> list[dict]:
@@ -104,15 +105,7 @@ class ClientListView(ObjectListView):
     template_name = "clients/client_list.html"
     url_name = "clients:list"
     filterset_class = ClientFilterSet
-    sort_fields = {
-        "name": ("name",),
-        "domain": ("primary_domain",),
-        "assets": ("asset_count",),
-        "tickets": ("open_ticket_count",),
-        "contract": ("contract_status",),
-        "activity": ("last_activity_at",),
-    }
-    default_sort = "name"
+    table_class = ClientTable
     bulk_url_name = "clients:bulk"
     bulk_actions = CLIENT_BULK_ACTIONS
     bulk_list_key = "clients"

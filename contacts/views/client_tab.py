@@ -6,7 +6,7 @@ from clients.views.tabs import ClientTabView
 from opsmerge.registry import annotations_for
 
 from ..models import Contact
-from .contacts import contact_tags_prefetch
+from ..selectors import contact_tags_prefetch
 
 
 class ClientContactsTab(ClientTabView):

@@ -3,18 +3,17 @@ organisation forms (seed 002), role flags, inactive, bulk actions."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.permissions import Op
 from clients.forms import TagNamesForm
-from clients.models import Client, CustomField, Tag
+from clients.models import Client, CustomField
 from clients.views.clients import apply_custom_field_filters, custom_field_filters
 from opsmerge.models import AuditEvent
 from opsmerge.registry import annotations_for
-from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.bulk_actions import export_action, handoff_action, selected_ids
 from opsmerge.views.generic import (
     BulkAction,
@@ -31,20 +30,18 @@ from opsmerge.views.generic import (
 from ..filtersets import ContactFilterSet
 from ..forms import ContactForm
 from ..models import Contact
+from ..selectors import contact_get, contact_tags_prefetch
 from ..services import contact_make_primary, contact_update
+from ..tables import ContactTable
 
 GROUPS_PER_PAGE = 20
 CONTACTS_PER_GROUP = 25
 
 
-def contact_tags_prefetch(msp) -> Prefetch:
-    """Each contact's tags by name as `contact.tag_list` (contacts/_contact_rows.html):
-    a plain list, so rendering a row builds no related manager."""
-    return Prefetch("tags", queryset=Tag.objects.filter(msp=msp).order_by("name"), to_attr="tag_list")
-
-
 def contact_rows(msp):
-    """Contacts of `msp` with the list columns, in constant queries."""
+    """Contacts of `msp` with the list columns (contacts.tables.ContactTable), in constant
+    queries. Here rather than in selectors: the counts read assets and tickets, which sit
+    above contacts (docs/architecture.md)."""
     return (
         Contact.objects.filter(msp=msp).alive()
         .select_related("client", "organisation")
@@ -71,14 +68,7 @@ class ContactListView(ObjectListView):
     template_name = "contacts/contact_list.html"
     url_name = "contacts:list"
     filterset_class = ContactFilterSet
-    sort_fields = {
-        "name": ("last_name", "first_name", "organisation_name"),
-        "email": ("email",),
-        "client": ("client__name",),
-        "tickets": ("ticket_count",),
-        "assets": ("asset_count",),
-    }
-    default_sort = "name"
+    table_class = ContactTable
     bulk_url_name = "contacts:bulk"
     bulk_actions = [
         BulkAction("tag_add", "Add tags", Op.BULK_EDIT, _tag_add, TagNamesForm),
@@ -161,11 +151,6 @@ class ContactListView(ObjectListView):
 class ContactBulkView(BulkActionView):
     list_view = ContactListView
     noun = "contacts"
-
-
-def contact_get(*, msp, pk) -> Contact:
-    """A live contact of `msp` or 404 (soft-deleted ones live in the lifecycle pages)."""
-    return msp_get_or_404(Contact.objects.alive().select_related("client", "organisation"), msp=msp, pk=pk)
 
 
 class ContactDetailView(ObjectDetailView):

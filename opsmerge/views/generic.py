@@ -40,6 +40,7 @@ from opsmerge import registry
 from opsmerge.forms import apply_service_errors, save_or_errors
 from opsmerge.links import object_url
 from opsmerge.permissions import permissions_for, require
+from opsmerge.tables import Table
 
 
 def guard(request: HttpRequest, op: str) -> HttpResponse | None:
@@ -112,16 +113,20 @@ class CappedPaginator(Paginator):
 
 
 class ObjectListView(MspView):
-    """Declare `filterset_class`, `sort_fields` ({key: order_by fields}),
-    `default_sort`, `template_name`; implement `get_queryset()`.
+    """Declare `filterset_class`, `table_class` (an `opsmerge.tables.Table`: its
+    columns give the `?sort=` keys and its `default_sort` the default),
+    `template_name`; implement `get_queryset()`. Lists without a table declare
+    `sort_fields` ({key: order_by fields}) and `default_sort` themselves.
 
-    Rows of the current page are `object_list`; `page_obj`, `filter_form`,
-    `is_filtered`, `total` and `bulk_actions` are in the context too.
+    Rows of the current page are `object_list`, and `table` renders them;
+    `page_obj`, `filter_form`, `is_filtered`, `total` and `bulk_actions` are in the
+    context too.
     """
 
     template_name: str = ""
     url_name: str = ""  # this list's url name (bulk actions return to it)
     filterset_class = None
+    table_class: type[Table] | None = None
     sort_fields: dict[str, tuple[str, ...]] = {}
     default_sort: str = ""
     paginate_by: int = 50
@@ -147,14 +152,20 @@ class ObjectListView(MspView):
             queryset = filterset.qs
         return queryset, filterset
 
+    def get_sort_fields(self) -> dict[str, tuple[str, ...]]:
+        return self.table_class.sort_fields() if self.table_class is not None else self.sort_fields
+
+    def get_default_sort(self) -> str:
+        return self.default_sort or (self.table_class.default_sort if self.table_class is not None else "")
+
     def sort_key(self) -> str:
         requested = self.request.GET.get("sort", "")
-        return requested if requested.lstrip("-") in self.sort_fields else self.default_sort
+        return requested if requested.lstrip("-") in self.get_sort_fields() else self.get_default_sort()
 
     def apply_sort(self, queryset: QuerySet, key: str) -> QuerySet:
         if not key:
             return queryset.order_by("pk")
-        fields = self.sort_fields[key.lstrip("-")]
+        fields = self.get_sort_fields()[key.lstrip("-")]
         if key.startswith("-"):
             fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
         return queryset.order_by(*fields, "-pk" if key.startswith("-") else "pk")
@@ -195,9 +206,17 @@ class ObjectListView(MspView):
         filter_params = self.request.GET.copy()
         for key in ("page", "sort", "per_page"):
             filter_params.pop(key, None)
+        bulk_actions = [a for a in self.get_bulk_actions() if str(a.op) in _perms(self.request)]
+        table = self.get_table(page.object_list, sort=sort, selectable=bool(bulk_actions))
+        if table is not None:
+            # Render the rows here, not first from inside the template's {% include %}:
+            # measured, the same rows cost ~10 ms more per 50 there (contacts list; the
+            # cause looks like interpreter stack depth). docs/decisions/0800-tables.md
+            table.render()
         return {
             "view": self,
             "object_list": page.object_list,
+            "table": table,
             "page_obj": page,
             "total": page.paginator.count,
             "filterset": filterset,
@@ -205,13 +224,19 @@ class ObjectListView(MspView):
             "filter_chips": chips,
             "is_filtered": self.is_filtered(filterset),
             "filter_query": filter_params.urlencode(),
-            "default_sort": self.default_sort,
+            "default_sort": self.get_default_sort(),
             "sort": sort,
             "bulk_url": reverse(self.bulk_url_name) if self.bulk_url_name else "",
-            "bulk_actions": [a for a in self.get_bulk_actions() if str(a.op) in _perms(self.request)],
+            "bulk_actions": bulk_actions,
             **self.extra_context,
             **kwargs,
         }
+
+    def get_table(self, rows, *, sort: str, selectable: bool) -> Table | None:
+        if self.table_class is None:
+            return None
+        return self.table_class(rows, request=self.request, sort=sort, selectable=selectable,
+                                perms=_perms(self.request))
 
     def get(self, request, *args, **kwargs):
         return render(request, self.template_name, self.get_context_data())
@@ -243,14 +268,19 @@ def compact_model_choices(form, *, limit: int = COMPACT_CHOICES_OVER) -> list[di
     return chips
 
 
+DJANGO_BLANK = "---------"
+
+
 def friendly_empty_choices(form) -> None:
-    """Filter selects say "Any" rather than Django's "---------"."""
+    """Filter selects say "Any" rather than Django's "---------" (a label the filterset
+    chose, such as "Any client", stays)."""
     for form_field in form.fields.values():
         if hasattr(form_field, "empty_label"):  # model choices and django-filter's ChoiceField
-            form_field.empty_label = "Any"
+            if form_field.empty_label in (None, DJANGO_BLANK):
+                form_field.empty_label = "Any"
         elif isinstance(form_field, forms.ChoiceField) and not isinstance(form_field, forms.MultipleChoiceField):
             choices = list(form_field.choices)
-            if choices and choices[0][0] == "":
+            if choices and choices[0] == ("", DJANGO_BLANK):
                 form_field.choices = [("", "Any"), *choices[1:]]
 
 

@@ -3,29 +3,24 @@ from django.urls import reverse
 from accounts.permissions import Op
 from clients.models import Client
 from opsmerge.registry import annotations_for
-from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.generic import ObjectDetailView, ObjectEditView, ObjectListView
 
 from ..filtersets import SiteFilterSet
 from ..forms import SiteForm
 from ..models import Site
+from ..selectors import site_get
+from ..tables import SiteTable
 
 
 class SiteListView(ObjectListView):
     template_name = "sites/site_list.html"
     url_name = "sites:list"
     filterset_class = SiteFilterSet
-    sort_fields = {"name": ("name",), "client": ("client__name", "name"), "city": ("city",),
-                   "assets": ("asset_count",), "tickets": ("open_ticket_count",)}
-    default_sort = "client"
+    table_class = SiteTable
 
     def get_queryset(self):
         return Site.objects.filter(msp=self.msp).exclude(client__status=Client.Status.ARCHIVED).select_related(
             "client").annotate(**annotations_for("sites.Site", on_list=True))
-
-
-def site_get(*, msp, pk) -> Site:
-    return msp_get_or_404(Site.objects.select_related("client"), msp=msp, pk=pk)
 
 
 class SiteDetailView(ObjectDetailView):

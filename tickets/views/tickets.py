@@ -1,83 +1,40 @@
-"""Technician ticket pages: list (filters, constant queries), new ticket, detail
-with the conversation, reply / internal note, status-priority-assignee changes,
-downloads."""
+"""Technician ticket pages over opsmerge.views.generic: the list (filters, constant
+queries), new ticket, the detail with the conversation, reply / internal note,
+status-priority-assignee changes, and attachment downloads. Reading is Op.VIEW,
+every write Op.TICKET_WORK, both through the one guard."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.decorators import method_decorator
-from django.views.decorators.http import require_POST
-from django.views.generic import ListView
 
-from accounts.permissions import Op, require
+from accounts.permissions import Op
 from clients.selectors import client_pickable
 from opsmerge.tenancy import msp_get_or_404
-from opsmerge.views.generic import ObjectEditView
+from opsmerge.views.generic import MspView, ObjectDetailView, ObjectEditView, ObjectListView
 
-from ..filtersets import TicketFilterSet
-from ..forms import TicketCreateForm, TicketReplyForm, TicketUpdateForm, add_service_errors
-from ..models import Ticket, TicketAttachment, TicketComment
-from ..services import ticket_comment_add, ticket_update
-
-LIST_FILTERS = ("q", "status", "priority", "source", "client", "site", "assigned_to")
-
-
-class _OneOf(forms.Select):
-    """A single <select> for a multiple-choice filter (?status=open&status=new still works)."""
-
-    def value_from_datadict(self, data, files, name):
-        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
-        return [v for v in values if v]
+from ..filtersets import TicketListFilterSet
+from ..forms import TicketCreateForm, TicketReplyForm, TicketUpdateForm
+from ..models import Ticket, TicketAttachment
+from ..selectors import ticket_attachment_get, ticket_attachments, ticket_comments, ticket_get, ticket_list
+from ..tables import TicketTable
 
 
-class TicketListFilterSet(TicketFilterSet):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        fields = self.form.fields
-        for name, label in (("status", "Any status"), ("priority", "Any priority"), ("source", "Any source")):
-            fields[name].widget = _OneOf(choices=[("", label), *fields[name].choices])
-        client = self.form["client"].value() if self.is_bound else None
-        site_qs = fields["site"].queryset
-        fields["site"].queryset = site_qs.filter(client_id=client) if str(client or "").isdigit() else site_qs.none()
-        fields["q"].widget.attrs["placeholder"] = "Subject or #number"
-        for name, label in (("client", "Any client"), ("site", "Any site"), ("assigned_to", "Anyone")):
-            fields[name].empty_label = label
-
-
-def ticket_list_queryset(*, msp):
-    return (Ticket.objects.filter(msp=msp)
-            .select_related("client", "contact", "site", "assigned_to")
-            .order_by("-created_at", "-pk"))
-
-
-@method_decorator(login_required, name="dispatch")
-class TicketListView(ListView):
+class TicketListView(ObjectListView):
     template_name = "tickets/ticket_list.html"
-    context_object_name = "tickets"
-    paginate_by = 50
+    url_name = "tickets:list"
+    filterset_class = TicketListFilterSet
+    table_class = TicketTable
+    permission = Op.VIEW
 
     def get_queryset(self):
-        require(self.request.user, Op.VIEW)
-        self.filterset = TicketListFilterSet(self.request.GET or None, request=self.request,
-                                             queryset=ticket_list_queryset(msp=self.request.msp))
-        return self.filterset.qs
+        return ticket_list(msp=self.msp)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = self.filterset.form
-        context.update(
-            # Sites are offered once a client is chosen (an MSP can have thousands).
-            filter_fields=[form[name] for name in LIST_FILTERS
-                           if name != "site" or str(self.request.GET.get("client", "")).isdigit()],
-            is_filtered=any(self.request.GET.get(name) for name in self.filterset.form.fields),
-        )
+        context.update(tickets=context["object_list"], filter_fields=context["filterset"].shown_fields())
         return context
 
 
@@ -128,73 +85,73 @@ class TicketCreateView(ObjectEditView):
         return {**kwargs, "client": kwargs["form"].client}
 
 
-def _ticket(request, pk) -> Ticket:
-    return msp_get_or_404(Ticket.objects.select_related("client", "contact", "site", "asset", "assigned_to"),
-                          msp=request.msp, pk=pk)
+class TicketDetailView(ObjectDetailView):
+    template_name = "tickets/ticket_detail.html"
+    context_object_name = "ticket"
+    permission = Op.VIEW
+
+    def get_object(self):
+        return ticket_get(msp=self.msp, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        ticket, user = kwargs["ticket"], self.request.user
+        context = {
+            "comments": ticket_comments(msp=self.msp, ticket=ticket),
+            "ticket_attachments": ticket_attachments(msp=self.msp, ticket=ticket),
+            "reply_form": TicketReplyForm(msp=self.msp, user=user, ticket=ticket),
+            "update_form": TicketUpdateForm(msp=self.msp, user=user, instance=ticket),
+        }
+        return {**context, **kwargs}  # a form posted with errors replaces the blank one
 
 
-def _detail(request, ticket, *, reply_form=None, update_form=None, status=200):
-    comments = (TicketComment.objects.filter(msp=request.msp, ticket=ticket)
-                .select_related("author_user", "author_contact")
-                .prefetch_related(Prefetch("attachments", queryset=TicketAttachment.objects.filter(msp=request.msp)
-                                                    .order_by("pk"))))
-    return render(request, "tickets/ticket_detail.html", {
-        "ticket": ticket,
-        "comments": comments,
-        "ticket_attachments": TicketAttachment.objects.filter(msp=request.msp, ticket=ticket, comment__isnull=True),
-        "reply_form": reply_form or TicketReplyForm(),
-        "update_form": update_form or TicketUpdateForm(instance=ticket, msp=request.msp),
-    }, status=status)
+class TicketFormPostView(ObjectEditView):
+    """A form posted from the ticket page (Op.TICKET_WORK). Invalid: the ticket page
+    again with the form's errors, status 400."""
+
+    http_method_names = ["post"]
+    permission = Op.TICKET_WORK
+    form_name: str = ""
+
+    def get_object(self):
+        return ticket_get(msp=self.msp, pk=self.kwargs["pk"])
+
+    def get_success_url(self, obj):
+        return reverse("tickets:detail", kwargs={"pk": self.object.pk})
+
+    def render_form(self, form, status=200):
+        detail = TicketDetailView(request=self.request, kwargs=self.kwargs)
+        context = {"object": self.object, "ticket": self.object, "view": detail, self.form_name: form}
+        return render(self.request, detail.template_name, detail.get_context_data(**context), status=400)
 
 
-@login_required
-def ticket_detail(request, pk):
-    require(request.user, Op.VIEW)
-    return _detail(request, _ticket(request, pk))
+class TicketReplyView(TicketFormPostView):
+    form_class = TicketReplyForm
+    form_name = "reply_form"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "ticket": self.object}
+
+    @property
+    def success_message(self) -> str:
+        internal = forms.CheckboxInput().value_from_datadict(self.request.POST, None, "is_internal")
+        return "Internal note added." if internal else "Reply sent."
 
 
-@login_required
-@require_POST
-def ticket_reply(request, pk):
-    ticket = _ticket(request, pk)
-    require(request.user, Op.TICKET_WORK)
-    form = TicketReplyForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            ticket_comment_add(msp=request.msp, ticket=ticket, body=form.cleaned_data["body"],
-                               author_user=request.user, is_internal=form.cleaned_data["is_internal"],
-                               attachments=form.cleaned_data["attachments"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Internal note added." if form.cleaned_data["is_internal"] else "Reply sent.")
-            return redirect("tickets:detail", pk=ticket.pk)
-    return _detail(request, ticket, reply_form=form, status=400)
+class TicketUpdateView(TicketFormPostView):
+    form_class = TicketUpdateForm
+    form_name = "update_form"
+    success_message = "Ticket updated."
+
+    def get_form_kwargs(self):
+        # The form edits a copy: the page shown again on errors keeps the saved values.
+        return {**super().get_form_kwargs(), "instance": self.get_object()}
 
 
-@login_required
-@require_POST
-def ticket_change(request, pk):
-    ticket = _ticket(request, pk)
-    require(request.user, Op.TICKET_WORK)
-    form = TicketUpdateForm(request.POST, instance=_ticket(request, pk), msp=request.msp)  # a copy the form may edit
-    if form.is_valid():
-        try:
-            ticket_update(msp=request.msp, ticket=ticket, actor=request.user,
-                          **{name: form.cleaned_data[name] for name in form.Meta.fields})
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Ticket updated.")
-            return redirect("tickets:detail", pk=ticket.pk)
-    return _detail(request, ticket, update_form=form, status=400)
+class TicketAttachmentView(MspView):
+    permission = Op.VIEW
 
-
-@login_required
-def attachment_download(request, pk, attachment_pk):
-    require(request.user, Op.VIEW)
-    attachment = msp_get_or_404(TicketAttachment.objects.all(), msp=request.msp, pk=attachment_pk, ticket_id=pk)
-    return attachment_response(attachment)
+    def get(self, request, pk, attachment_pk):
+        return attachment_response(ticket_attachment_get(msp=self.msp, ticket_pk=pk, pk=attachment_pk))
 
 
 def attachment_response(attachment: TicketAttachment) -> FileResponse:
