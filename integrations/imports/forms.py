@@ -63,5 +63,16 @@ class MappingForm(forms.Form):
                                                   initial=job.mapping.get(str(index), ""))
             self.columns.append((header, self[name]))
 
+    @property
+    def mapped_columns(self):
+        """With a recognised export, the columns it maps (the others are folded away)."""
+        if not self.export_format:
+            return self.columns
+        return [(h, f) for h, f in self.columns if f.value()]
+
+    @property
+    def ignored_columns(self):
+        return [(h, f) for h, f in self.columns if not f.value()] if self.export_format else []
+
     def mapping(self) -> dict[int, str]:
         return {i: self.cleaned_data.get(f"col_{i}") or "" for i in range(len(self.job.headers))}
