@@ -214,3 +214,16 @@ def test_user_can_switch_off_the_format_and_map_by_hand(msp, user):
         job = import_job_set_mapping(msp=msp, job=job, actor=user, source_format="",
                                      mapping={**{int(i): k for i, k in job.mapping.items()}, upn: "email"})
         assert job.source_format == "" and job.mapping[str(upn)] == "email"
+
+
+@pytest.mark.parametrize("content", [
+    b"BEGIN:VCARD\r\nN;ENCODING=QUOTED-PRINTABLE;CHARSET=X-NOPE:=FF=FE;=ZZ\r\nEMAIL;TYPE=\"a,b\r\n",  # no END
+    b"BEGIN:VCARD\nEND:VCARD\nEND:VCARD\nBEGIN:VCARD\n \n\tfolded\nTEL;CELL\n",
+    b"\xef\xbb\xbfBEGIN:VCARD\r\nVERSION:3.0\r\nFN:\\\\;\\,\\n\r\nEMAIL:a@b.example\r\nORG:;;;\r\nEND:VCARD",
+    "BEGIN:VCARD\r\nFN:Zoë\r\nEMAIL:zoe@x.example\r\nEND:VCARD\r\n".encode("utf-16"),
+])
+def test_mangled_vcards_never_break_the_job(msp, run_import, content):
+    job = run_import("contacts", content, name="mangled.vcf")
+    assert job.status in ("succeeded", "failed")
+    if job.status == "failed":
+        assert job.error_message
