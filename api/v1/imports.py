@@ -11,7 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import Op
+from clients.models import Client
 from integrations.imports.columns import KIND_CHOICES
+from integrations.imports.formats import FORMATS
 from integrations.imports.models import ImportJob, ImportRowError
 from integrations.imports.services import (
     failed_rows_csv,
@@ -21,6 +23,7 @@ from integrations.imports.services import (
     import_job_start,
     mapping_errors,
 )
+from integrations.imports.undo import import_job_undo
 
 from ..views import MspViewSet
 
@@ -32,8 +35,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ImportJob
-        fields = ["id", "kind", "mode", "dry_run", "status", "original_name", "size", "file_format", "headers",
-                  "mapping", "mapping_errors", "total_rows", "processed_rows", "percent", "counts", "error_message",
+        fields = ["id", "kind", "client", "mode", "dry_run", "status", "original_name", "size", "file_format",
+                  "source_format", "headers", "mapping", "mapping_errors", "confirmed_rows", "undone_at",
+                  "total_rows", "processed_rows", "percent", "counts", "error_message",
                   "source_job", "created_at", "started_at", "finished_at"]
         read_only_fields = fields
 
@@ -42,12 +46,17 @@ class ImportJobSerializer(serializers.ModelSerializer):
             return []
         # The MSP's custom fields are valid targets too (as import_job_start checks).
         return mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()},
-                              msp=self.context["msp"])
+                              msp=self.context["msp"], into_client=job.client_id is not None,
+                              source_format=job.source_format)
 
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="CSV (any common encoding/delimiter) or .xlsx, header row first.")
     kind = serializers.ChoiceField(choices=KIND_CHOICES)
+    client = serializers.IntegerField(
+        required=False, help_text="Contacts only: import every row into this client (a Company / ClientName column "
+                                  "is then the person's organisation name; contacts are matched by email within "
+                                  "the client).")
     mode = serializers.ChoiceField(choices=ImportJob.Mode.choices, default=ImportJob.Mode.CREATE_UPDATE)
     dry_run = serializers.BooleanField(default=True, help_text="Check every row without writing anything.")
     start = serializers.BooleanField(
@@ -58,7 +67,16 @@ class ImportUploadSerializer(serializers.Serializer):
 class ImportMappingSerializer(serializers.Serializer):
     mapping = serializers.DictField(child=serializers.CharField(allow_blank=True),
                                     help_text='{"<column index>": "<field key>"}; blank ignores a column.')
+    source_format = serializers.ChoiceField(
+        choices=[("", "generic"), *((f.key, f.label) for f in FORMATS.values())], required=False,
+        help_text="The recognised export format whose rules apply (detected on upload); blank for none.")
     start = serializers.BooleanField(default=True)
+
+
+class ImportCommitSerializer(serializers.Serializer):
+    confirmed_rows = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list,
+        help_text="Rows the dry run skipped as likely duplicates of existing clients, to import anyway.")
 
 
 class ImportStartSerializer(serializers.Serializer):
@@ -100,8 +118,13 @@ class ImportJobViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
                    summary="Upload a file and (by default) start the import")
     def create(self, request):
         data = self.validated(ImportUploadSerializer)
+        client = None
+        if data.get("client") is not None:
+            client = Client.objects.filter(msp=self.msp, pk=data["client"]).first()
+            if client is None:
+                raise serializers.ValidationError({"client": ["No such client."]})
         job = import_job_create(msp=self.msp, actor=self.actor_user, upload=data["file"], kind=data["kind"],
-                                mode=data["mode"], dry_run=data["dry_run"])
+                                mode=data["mode"], dry_run=data["dry_run"], client=client)
         return self._job(self._maybe_start(job, data["start"]), status.HTTP_201_CREATED)
 
     @extend_schema(request=ImportMappingSerializer, responses=ImportJobSerializer,
@@ -114,7 +137,8 @@ class ImportJobViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         if not all(str(k).isdigit() for k in raw):
             raise serializers.ValidationError({"mapping": ["Keys are column indexes (0, 1, 2 …)."]})
         job = import_job_set_mapping(msp=self.msp, job=job, actor=self.actor_user,
-                                     mapping={int(k): v for k, v in raw.items() if int(k) < 10_000})
+                                     mapping={int(k): v for k, v in raw.items() if int(k) < 10_000},
+                                     source_format=body.get("source_format"))
         return self._job(self._maybe_start(job, body["start"]))
 
     @extend_schema(request=ImportStartSerializer, responses=ImportJobSerializer, summary="Start a mapped job")
@@ -124,12 +148,22 @@ class ImportJobViewSet(MspViewSet, mixins.ListModelMixin, mixins.RetrieveModelMi
         body = self.validated(ImportStartSerializer)
         return self._job(import_job_start(msp=self.msp, job=job, actor=self.actor_user, **body))
 
-    @extend_schema(request=None, responses={201: ImportJobSerializer},
+    @extend_schema(request=ImportCommitSerializer, responses={201: ImportJobSerializer},
                    summary="Commit a finished dry run (a new job over the same file and mapping)")
     @action(detail=True, methods=["post"])
     def commit(self, request, pk=None):
-        commit = import_job_commit(msp=self.msp, job=self.get_object(), actor=self.actor_user)
+        job = self.get_object()
+        body = self.validated(ImportCommitSerializer)
+        commit = import_job_commit(msp=self.msp, job=job, actor=self.actor_user,
+                                   confirmed_rows=body["confirmed_rows"])
         return self._job(commit, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ImportJobSerializer,
+                   summary="Undo a committed job: remove what it created, restore what it updated (refused, "
+                           "changing nothing, if any of those rows changed since)")
+    @action(detail=True, methods=["post"])
+    def undo(self, request, pk=None):
+        return self._job(import_job_undo(msp=self.msp, job=self.get_object(), actor=self.actor_user))
 
     @extend_schema(responses=ImportRowErrorSerializer(many=True), filters=False,
                    summary="Rows that were not applied, with the column and message of each problem")

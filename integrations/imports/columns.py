@@ -5,7 +5,7 @@ exported from OpsMerge always re-imports cleanly."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 CLIENTS = "clients"
 CONTACTS = "contacts"
@@ -91,14 +91,24 @@ _SITE_COLUMNS = (
 
 COLUMNS: dict[str, tuple[Column, ...]] = {CLIENTS: _CLIENT_COLUMNS, CONTACTS: _CONTACT_COLUMNS, SITES: _SITE_COLUMNS}
 
+# Contacts imported into one chosen client (Client → Contacts → Import): every row
+# goes to that client, so there is no ClientName; a Company / ClientName column is the
+# person's organisation name (an Outlook export's Company is never one of our clients).
+_CLIENT_COLUMN = next(c for c in _CONTACT_COLUMNS if c.key == "client")
+INTO_CLIENT_CONTACT_COLUMNS = tuple(
+    replace(c, synonyms=(*c.synonyms, _CLIENT_COLUMN.header, *_CLIENT_COLUMN.synonyms))
+    if c.key == "organisation_name" else c for c in _CONTACT_COLUMNS if c.key != "client")
 
-def columns_for(kind: str, msp=None) -> tuple[Column, ...]:
-    """The kind's columns; with `msp`, followed by that MSP's custom fields of the kind."""
+
+def columns_for(kind: str, msp=None, *, into_client: bool = False) -> tuple[Column, ...]:
+    """The kind's columns; with `msp`, followed by that MSP's custom fields of the kind.
+    `into_client`: the columns of a contacts import into one client."""
+    base = INTO_CLIENT_CONTACT_COLUMNS if into_client and kind == CONTACTS else COLUMNS[kind]
     if msp is None:
-        return COLUMNS[kind]
+        return base
     from .custom import custom_columns
 
-    return (*COLUMNS[kind], *custom_columns(msp=msp, kind=kind))
+    return (*base, *custom_columns(msp=msp, kind=kind))
 
 
 def headers_for(kind: str, msp=None) -> list[str]:
@@ -110,12 +120,12 @@ def header_key(header: str) -> str:
     return re.sub(r"[^0-9a-z]", "", (header or "").casefold())
 
 
-def auto_mapping(kind: str, headers: list[str], remembered: dict[str, str] | None = None, msp=None
-                 ) -> dict[int, str]:
+def auto_mapping(kind: str, headers: list[str], remembered: dict[str, str] | None = None, msp=None, *,
+                 into_client: bool = False) -> dict[int, str]:
     """{column index in the file: field key}. The exact header (or a custom field's
     key) wins, then what this MSP mapped before, then synonyms; each field is used at
     most once. With `msp`, its custom fields of the kind are mapped too."""
-    columns = columns_for(kind, msp)
+    columns = columns_for(kind, msp, into_client=into_client)
     by_key: dict[str, str] = {}
     exact: dict[str, str] = {}
     for col in columns:
@@ -138,8 +148,9 @@ def auto_mapping(kind: str, headers: list[str], remembered: dict[str, str] | Non
     return {i: k for i, k in mapping.items() if k}
 
 
-def missing_required(kind: str, mapping: dict[int, str]) -> list[str]:
+def missing_required(kind: str, mapping: dict[int, str], supplied=frozenset()) -> list[str]:
     """Mandatory built-in columns not mapped (a required custom field is checked per
-    new record, as the forms do: its column is optional on updates)."""
-    mapped = set(mapping.values())
+    new record, as the forms do: its column is optional on updates). `supplied`: fields
+    a recognised export format derives from other columns (formats.py)."""
+    mapped = set(mapping.values()) | set(supplied)
     return [c.header for c in COLUMNS[kind] if c.required and c.key not in mapped]

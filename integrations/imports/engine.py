@@ -20,6 +20,7 @@ from opsmerge.bulk_sql import insert_rows
 
 from .cells import clean_cell
 from .columns import header_key
+from .formats import FORMATS, FormatRules
 from .models import ImportJob, ImportRowError
 from .processors import processor_for
 from .processors.base import CREATED, FAILED, SKIPPED, UNCHANGED, UPDATED, Row
@@ -51,11 +52,15 @@ class JobRunner:
         self.width = len(job.headers)
         self.header_of = {key: job.headers[index] for index, key in self.mapping.items()}
         self.processor = processor_for(job.kind)(msp=self.msp, job=job, actor=job.created_by)
+        fmt = FORMATS.get(job.source_format)
+        self.rules = FormatRules(fmt, job.headers) if fmt and fmt.rules else None
 
     def _row(self, number: int, cells: list[str]) -> Row:
         count = len(cells)
         values = {key: clean_cell(cells[index]) if index < count else "" for index, key in self.mapping.items()}
         row = Row(number=number, cells=cells, values=values)
+        if self.rules:
+            self.rules.apply(row)
         extra = [c for c in cells[self.width:] if c.strip()]
         if extra:
             row.error("", f"This row has {len(cells)} cells but the header has {self.width} columns: check for "
@@ -68,7 +73,8 @@ class JobRunner:
         batch: list[Row] = []
         for number, cells in iter_rows(path, table_info(job)):
             row = self._row(number, cells)
-            self.processor.clean(row)  # also replays within-file rules for committed rows
+            if row.outcome != SKIPPED:  # a format rule may skip a row (an M365 guest)
+                self.processor.clean(row)  # also replays within-file rules for committed rows
             if number <= job.checkpoint_row:
                 continue
             batch.append(row)
@@ -120,7 +126,8 @@ class JobRunner:
                     errors.append({
                         "msp_id": self.msp.pk, "job_id": job.pk, "row_number": row.number, "cells": row.cells,
                         "outcome": ImportRowError.Outcome.SKIPPED if outcome == SKIPPED else ImportRowError.Outcome.FAILED,
-                        "errors": [{"column": self.header_of.get(key, ""), "value": row.values.get(key, ""),
+                        "errors": [{"column": row.sources.get(key) or self.header_of.get(key, ""),
+                                    "value": row.values.get(key, ""),
                                     "message": message} for key, message in row.errors]})
             insert_rows(ImportRowError, errors)
             for name, value in counts.items():

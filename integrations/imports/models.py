@@ -48,6 +48,17 @@ class ImportJob(MspOwnedModel):
     mapping = models.JSONField(default=dict, blank=True, help_text="{column index: field key}")
     source_job = TenantForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="commits",
                                    help_text="The dry run this commit was started from.")
+    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="import_jobs",
+                               help_text="Contacts import into this one client (Client → Contacts → Import).")
+    source_format = models.CharField(max_length=30, blank=True,
+                                     help_text="Recognised export format (formats.FORMATS key); blank = generic.")
+    confirmed_rows = models.JSONField(default=list, blank=True,
+                                      help_text="File rows the user confirmed in the dry-run review (likely "
+                                                "duplicates of existing clients to import anyway).")
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
 
     total_rows = models.PositiveIntegerField(default=0, help_text="Estimated data rows, for the progress bar.")
     processed_rows = models.PositiveIntegerField(default=0)
@@ -141,3 +152,30 @@ class ColumnMapping(MspOwnedModel):
 
     def __str__(self):
         return f"{self.kind}: {self.header_key} → {self.field_key or '(ignored)'}"
+
+
+class ImportChange(MspOwnedModel):
+    """One row a committed job created, updated or deleted, written in the same
+    transaction as its batch, so Undo restores exactly (integrations.imports.undo):
+    - created: `new_value` is the row's fingerprint (md5 of the whole row) right after
+      the batch; Undo deletes the row only if the fingerprint still matches;
+    - updated: `old_value` / `new_value` hold the changed columns before and after;
+      Undo restores the old values only if every column still holds its new value;
+    - deleted: `old_value` is the whole row (a tag link the job removed); Undo puts it back.
+    """
+
+    class Op(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DELETED = "deleted", "Deleted"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    step = models.PositiveIntegerField(help_text="Order of the write in the job; Undo replays backwards.")
+    model = models.CharField(max_length=100, help_text="app_label.model_name")
+    op = models.CharField(max_length=8, choices=Op.choices)
+    row_id = models.BigIntegerField()
+    old_value = models.JSONField(null=True)
+    new_value = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["msp", "job", "step"], name="importchange_job_step")]

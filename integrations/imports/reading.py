@@ -13,6 +13,8 @@ import codecs
 import csv
 import datetime
 import io
+import quopri
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ DELIMITERS = (",", ";", "\t", "|")
 MAX_COLUMNS = 500
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+VCARD_MAGIC = b"BEGIN:VCARD"
 
 
 class ReadError(Exception):
@@ -44,6 +47,8 @@ class TableInfo:
 def detect_format(head: bytes, name: str = "") -> str:
     if head.startswith(XLSX_MAGIC):
         return "xlsx"
+    if name.lower().endswith((".vcf", ".vcard")) or VCARD_MAGIC in head[:64].upper():
+        return "vcf"
     if head.startswith(OLE2_MAGIC) or name.lower().endswith(".xls"):
         raise ReadError("Old Excel .xls files cannot be read: save the sheet as .xlsx or CSV and upload that.")
     return "csv"
@@ -121,10 +126,12 @@ def inspect(path, name: str = "") -> TableInfo:
     """Detect the format, encoding and delimiter, and read the header row."""
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
-    file_format = detect_format(sample[:8], name)
+    file_format = detect_format(sample[:64], name)
     if file_format == "xlsx":
         return _inspect_xlsx(path)
     encoding = detect_encoding(sample)
+    if file_format == "vcf":
+        return _inspect_vcard(path, encoding)
     delimiter = detect_delimiter(_decoded_sample(sample, encoding))
     info = TableInfo(file_format="csv", headers=[], header_row=0, encoding=encoding, delimiter=delimiter)
     for row_number, cells in _csv_records(path, encoding, delimiter):
@@ -161,11 +168,133 @@ def _csv_records(path, encoding: str, delimiter: str) -> Iterator[tuple[int, lis
 
 def iter_rows(path, info: TableInfo) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) for every non-blank data row after the header."""
+    if info.file_format == "vcf":
+        yield from vcard_records(path, info.encoding)
+        return
     source = _xlsx_records(path) if info.file_format == "xlsx" else _csv_records(path, info.encoding, info.delimiter)
     for number, cells in source:
         if number <= info.header_row or not any(c.strip() for c in cells):
             continue
         yield number, cells
+
+
+# --- vCard -------------------------------------------------------------------------
+# One row per card, in the columns of formats.VCARD_HEADERS; its row number is the
+# line where the card begins (BEGIN:VCARD). vCard 2.1, 3.0 and 4.0: folded lines,
+# quoted-printable values (2.1) in their CHARSET, escaped \, \; \n, item groups.
+
+_VCARD_COLUMNS = ("fn", "given", "family", "email", "phone", "mobile", "org", "title", "department", "categories")
+
+
+def _vcard_lines(fh) -> Iterator[tuple[int, str]]:
+    """Logical lines (unfolded) with the number of their first physical line."""
+    current, start = None, 0
+    for number, line in enumerate(fh, start=1):
+        line = line.rstrip("\r\n").replace("\x00", "")
+        if current is not None and line[:1] in (" ", "\t"):
+            current += line[1:]
+            continue
+        if current is not None and current.endswith("=") and "QUOTED-PRINTABLE" in current.split(":", 1)[0].upper():
+            current = current[:-1] + line  # quoted-printable soft line break
+            continue
+        if current is not None:
+            yield start, current
+        current, start = line, number
+    if current is not None:
+        yield start, current
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\([\\,;nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+
+
+def _split_escaped(value: str, sep: str) -> list[str]:
+    return [_unescape(p) for p in re.split(r"(?<!\\)" + re.escape(sep), value)]
+
+
+def _vcard_property(line: str) -> tuple[str, dict[str, set[str]], str]:
+    head, _, value = line.partition(":")
+    parts = head.split(";")
+    name = parts[0].rsplit(".", 1)[-1].upper()  # "item1.EMAIL" -> "EMAIL"
+    params: dict[str, set[str]] = {}
+    for part in parts[1:]:
+        key, eq, val = part.partition("=")
+        if not eq:  # vCard 2.1 bare types: TEL;CELL;PREF
+            key, val = "TYPE", key
+        for item in val.strip('"').split(","):
+            params.setdefault(key.upper(), set()).add(item.strip().upper())
+    if "QUOTED-PRINTABLE" in params.get("ENCODING", set()):
+        charset = next(iter(params.get("CHARSET", {"UTF-8"})))
+        try:
+            value = quopri.decodestring(value.encode("latin-1", "replace")).decode(charset, "replace")
+        except LookupError:
+            value = quopri.decodestring(value.encode("latin-1", "replace")).decode("utf-8", "replace")
+    return name, params, value
+
+
+def _card_cells(props: list[tuple[str, dict[str, set[str]], str]]) -> list[str]:
+    out = dict.fromkeys(_VCARD_COLUMNS, "")
+    emails: list[tuple[bool, str]] = []
+    for name, params, value in props:
+        types = params.get("TYPE", set())
+        if name == "FN":
+            out["fn"] = _unescape(value)
+        elif name == "N":
+            parts = [*_split_escaped(value, ";"), "", ""]
+            out["family"], out["given"] = parts[0], parts[1]
+        elif name == "EMAIL" and value.strip():
+            emails.append(("PREF" in types or "PREF" in params, _unescape(value).strip()))
+        elif name == "TEL" and value.strip():
+            slot = "mobile" if types & {"CELL", "MOBILE", "IPHONE"} else "phone"
+            number = _unescape(value).strip().removeprefix("tel:")
+            if not out[slot] or "PREF" in types:
+                out[slot] = number
+        elif name == "ORG":
+            parts = [*_split_escaped(value, ";"), ""]
+            out["org"], out["department"] = parts[0], parts[1]
+        elif name == "TITLE":
+            out["title"] = _unescape(value)
+        elif name == "CATEGORIES":
+            out["categories"] = ", ".join(p.strip() for p in _split_escaped(value, ",") if p.strip())
+    if emails:
+        out["email"] = next((e for pref, e in emails if pref), emails[0][1])
+    return [out[c].strip() for c in _VCARD_COLUMNS]
+
+
+def vcard_records(path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    props: list | None = None
+    start = 0
+    try:
+        with open(path, encoding=encoding, newline="", errors="strict") as fh:
+            for number, line in _vcard_lines(fh):
+                upper = line.strip().upper()
+                if upper == "BEGIN:VCARD":
+                    props, start = [], number
+                elif upper == "END:VCARD":
+                    if props is not None:
+                        yield start, _card_cells(props)
+                    props = None
+                elif props is not None and ":" in line:
+                    props.append(_vcard_property(line))
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"Line {start or 1}: the file is not valid {encoding} from here on ({exc.reason}). Export "
+                        f"the contacts again as UTF-8.") from None
+    if props is not None:  # the last card has no END:VCARD
+        yield start, _card_cells(props)
+
+
+def _inspect_vcard(path, encoding: str) -> TableInfo:
+    from .formats import VCARD_HEADERS
+
+    cards = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            cards += chunk.upper().count(VCARD_MAGIC if not encoding.startswith("utf-16") else
+                                         "BEGIN:VCARD".encode(encoding)[2:])
+    if not cards:
+        raise ReadError("This .vcf file holds no contact card (BEGIN:VCARD … END:VCARD).")
+    return TableInfo(file_format="vcf", headers=list(VCARD_HEADERS), header_row=0, encoding=encoding,
+                     estimated_rows=cards)
 
 
 # --- Excel ------------------------------------------------------------------------

@@ -19,7 +19,10 @@ from opsmerge.audit import audit_record
 from .columns import KINDS, auto_mapping, columns_for, header_key, missing_required
 from .engine import remembered_mapping
 from .exporting import Echo, neutralise
+from .formats import FORMATS, format_mapping
+from .formats import detect as detect_export_format
 from .models import ColumnMapping, ImportJob
+from .processors.clients import LIKELY_PREFIX
 from .reading import ReadError, inspect
 
 STALLED_AFTER = timezone.timedelta(minutes=5)
@@ -32,15 +35,39 @@ def _enqueue(job: ImportJob) -> None:
     transaction.on_commit(lambda: import_run.delay(msp_id, job_id))
 
 
+def initial_mapping(*, msp, kind: str, headers: list[str], source_format: str = "", into_client: bool = False
+                    ) -> dict[int, str]:
+    """A recognised export's own mapping, else the automatic one (exact headers, this
+    MSP's remembered choices, synonyms). Into a client, a column a format maps to
+    ClientName becomes the person's organisation name."""
+    fmt = FORMATS.get(source_format)
+    if fmt is None:
+        return auto_mapping(kind, headers, remembered_mapping(msp=msp, kind=kind), msp=msp, into_client=into_client)
+    mapping = format_mapping(fmt, headers)
+    if into_client:
+        taken = set(mapping.values())
+        mapping = {i: ("organisation_name" if k == "client" else k) for i, k in mapping.items()
+                   if k != "client" or "organisation_name" not in taken}
+    return mapping
+
+
 @transaction.atomic
 def import_job_create(*, msp, actor, upload, kind: str, mode: str = ImportJob.Mode.CREATE_UPDATE,
-                      dry_run: bool = True, name: str = "") -> ImportJob:
+                      dry_run: bool = True, name: str = "", client=None) -> ImportJob:
     """Store the upload and read its header. A file that cannot be read still makes
-    a job (status failed, with the reason), so every upload leaves a trace."""
+    a job (status failed, with the reason), so every upload leaves a trace. With
+    `client`, a contacts import puts every row into that client (seed 000)."""
     if actor is not None:
         require(actor, Op.IMPORT)
     if kind not in KINDS:
         raise ValidationError({"kind": "Choose clients, contacts or sites."})
+    if client is not None:
+        if client.msp_id != msp.pk:
+            raise ValidationError({"client": "No such client."})
+        if kind != "contacts":
+            raise ValidationError({"client": "Only contacts can be imported into one client."})
+        if client.status == client.Status.ARCHIVED:
+            raise ValidationError({"client": f"{client.name} is archived: restore it before importing contacts."})
     if mode not in ImportJob.Mode.values:
         raise ValidationError({"mode": "Choose create, create_update or update."})
     size = getattr(upload, "size", None) or 0
@@ -48,7 +75,8 @@ def import_job_create(*, msp, actor, upload, kind: str, mode: str = ImportJob.Mo
         raise ValidationError({"file": f"The file is {size // (1024 * 1024)} MB; the limit is "
                                        f"{settings.IMPORT_MAX_BYTES // (1024 * 1024)} MB."})
     name = Path(name or getattr(upload, "name", "") or "upload.csv").name[:200]
-    job = ImportJob(msp=msp, created_by=actor, kind=kind, mode=mode, dry_run=dry_run, original_name=name, size=size)
+    job = ImportJob(msp=msp, created_by=actor, kind=kind, mode=mode, dry_run=dry_run, original_name=name, size=size,
+                    client=client)
     job.file.save(name, upload if hasattr(upload, "chunks") else File(upload, name=name), save=False)
     job.size = job.file.size
     try:
@@ -59,15 +87,20 @@ def import_job_create(*, msp, actor, upload, kind: str, mode: str = ImportJob.Mo
         return job
     job.file_format, job.encoding, job.delimiter = info.file_format, info.encoding, info.delimiter
     job.headers, job.header_row, job.total_rows = info.headers, info.header_row, info.estimated_rows
-    job.mapping = {str(i): key for i, key in auto_mapping(
-        kind, info.headers, remembered_mapping(msp=msp, kind=kind), msp=msp).items()}
+    fmt = detect_export_format(kind, info.headers)
+    job.source_format = fmt.key if fmt else ""
+    job.mapping = {str(i): key for i, key in initial_mapping(
+        msp=msp, kind=kind, headers=info.headers, source_format=job.source_format,
+        into_client=client is not None).items()}
     job.save()
     return job
 
 
-def mapping_errors(*, kind: str, mapping: dict[int, str], msp=None) -> list[str]:
-    """With `msp`, its custom fields of the kind are valid targets too."""
-    valid = {c.key: c.header for c in columns_for(kind, msp)}
+def mapping_errors(*, kind: str, mapping: dict[int, str], msp=None, into_client: bool = False,
+                   source_format: str = "") -> list[str]:
+    """With `msp`, its custom fields of the kind are valid targets too; a recognised
+    export format supplies the mandatory fields its rules derive."""
+    valid = {c.key: c.header for c in columns_for(kind, msp, into_client=into_client)}
     errors = []
     seen: dict[str, int] = {}
     for index, key in mapping.items():
@@ -76,29 +109,41 @@ def mapping_errors(*, kind: str, mapping: dict[int, str], msp=None) -> list[str]
         elif key and key in seen:
             errors.append(f"{valid[key]} is mapped twice; map each field to one column.")
         seen[key] = index
-    missing = missing_required(kind, mapping)
+    fmt = FORMATS.get(source_format)
+    missing = [h for h in missing_required(kind, mapping, fmt.supplies if fmt else ())
+               if not (into_client and h == "ClientName")]
     if missing:
         errors.append("Missing mandatory column" + ("s: " if len(missing) > 1 else ": ") + ", ".join(missing)
                       + ". Map a column of your file to " + ("each of them." if len(missing) > 1 else "it."))
     return errors
 
 
+def _job_mapping_errors(job: ImportJob, mapping: dict[int, str]) -> list[str]:
+    return mapping_errors(kind=job.kind, mapping=mapping, msp=job.msp, into_client=job.client_id is not None,
+                          source_format=job.source_format)
+
+
 @transaction.atomic
-def import_job_set_mapping(*, msp, job: ImportJob, actor, mapping: dict[int, str], remember: bool = True
-                           ) -> ImportJob:
-    """Check and store the column mapping; remember the hand-made choices for this
-    MSP's next upload."""
+def import_job_set_mapping(*, msp, job: ImportJob, actor, mapping: dict[int, str], remember: bool = True,
+                           source_format: str | None = None) -> ImportJob:
+    """Check and store the column mapping (and the export format whose rules apply,
+    "" for none); remember the hand-made choices for this MSP's next upload of a
+    generic file (a recognised export brings its own mapping)."""
     if actor is not None:
         require(actor, Op.IMPORT)
     if job.msp_id != msp.pk or job.status != ImportJob.Status.MAPPING:
         raise ValidationError("This import is not waiting for its column mapping.")
+    if source_format is not None:
+        if source_format and (source_format not in FORMATS or FORMATS[source_format].kind != job.kind):
+            raise ValidationError({"source_format": f"Unknown export format “{source_format}”."})
+        job.source_format = source_format
     mapping = {int(i): k for i, k in mapping.items() if 0 <= int(i) < len(job.headers)}
-    errors = mapping_errors(kind=job.kind, mapping=mapping, msp=msp)
+    errors = _job_mapping_errors(job, mapping)
     if errors:
         raise ValidationError({"mapping": errors})
     job.mapping = {str(i): k for i, k in mapping.items() if k}
-    job.save(update_fields=["mapping"])
-    if remember:
+    job.save(update_fields=["mapping", "source_format"])
+    if remember and not job.source_format:
         ColumnMapping.objects.bulk_create(
             [ColumnMapping(msp=msp, kind=job.kind, header_key=header_key(h)[:200], field_key=mapping.get(i, ""))
              for i, h in enumerate(job.headers) if header_key(h)],
@@ -114,7 +159,7 @@ def import_job_start(*, msp, job: ImportJob, actor, dry_run: bool | None = None,
         require(actor, Op.IMPORT)
     if job.msp_id != msp.pk or job.status != ImportJob.Status.MAPPING:
         raise ValidationError("This import has already been started.")
-    errors = mapping_errors(kind=job.kind, mapping={int(i): k for i, k in job.mapping.items()}, msp=msp)
+    errors = _job_mapping_errors(job, {int(i): k for i, k in job.mapping.items()})
     if errors:
         raise ValidationError({"mapping": errors})
     if dry_run is not None:
@@ -130,17 +175,25 @@ def import_job_start(*, msp, job: ImportJob, actor, dry_run: bool | None = None,
 
 
 @transaction.atomic
-def import_job_commit(*, msp, job: ImportJob, actor) -> ImportJob:
-    """Commit what a finished dry run checked: a new job over the same file and mapping."""
+def import_job_commit(*, msp, job: ImportJob, actor, confirmed_rows=()) -> ImportJob:
+    """Commit what a finished dry run checked: a new job over the same file and mapping.
+    `confirmed_rows`: rows the dry run skipped as likely duplicates of existing clients
+    that the user confirmed in its review (imported anyway)."""
     if actor is not None:
         require(actor, Op.IMPORT)
     if job.msp_id != msp.pk or not job.dry_run or job.status != ImportJob.Status.SUCCEEDED:
         raise ValidationError("Only a finished dry run can be committed.")
+    confirmable = set(likely_duplicate_rows(msp=msp, job=job).values_list("row_number", flat=True))
+    confirmed = sorted({int(n) for n in confirmed_rows})
+    if set(confirmed) - confirmable:
+        raise ValidationError({"confirmed_rows": "Only rows the dry run listed as likely duplicates can be "
+                                                 "confirmed."})
     commit = ImportJob.objects.create(
         msp=msp, created_by=actor, kind=job.kind, mode=job.mode, dry_run=False, status=ImportJob.Status.QUEUED,
         file=job.file.name, original_name=job.original_name, size=job.size, file_format=job.file_format,
         encoding=job.encoding, delimiter=job.delimiter, headers=job.headers, header_row=job.header_row,
-        mapping=job.mapping, total_rows=job.total_rows, source_job=job,
+        mapping=job.mapping, total_rows=job.total_rows, source_job=job, client=job.client,
+        source_format=job.source_format, confirmed_rows=confirmed,
     )
     _enqueue(commit)
     return commit
@@ -160,6 +213,12 @@ def import_job_cancel(*, msp, job: ImportJob, actor) -> ImportJob:
     if not job.dry_run:
         audit_record(msp=msp, actor=actor, action="import.cancel", obj=job, changes=job.counts)
     return job
+
+
+def likely_duplicate_rows(*, msp, job: ImportJob):
+    """The dry run's rows skipped as likely duplicates of existing clients: its review
+    lists them so the user can confirm each one (import anyway)."""
+    return job.row_errors.filter(msp=msp, outcome="skipped", errors__0__message__startswith=LIKELY_PREFIX)
 
 
 def import_job_is_stalled(job: ImportJob) -> bool:

@@ -13,5 +13,7 @@ urlpatterns = [
     path("<int:pk>/commit/", views.job_commit, name="commit"),
     path("<int:pk>/cancel/", views.job_cancel, name="cancel"),
     path("<int:pk>/resume/", views.job_resume, name="resume"),
+    path("<int:pk>/undo/", views.job_undo, name="undo"),
+    path("clients/<int:client_pk>/contacts/", views.client_contacts, name="client_contacts"),
     path("<int:pk>/failed-rows.csv", views.failed_rows, name="failed_rows"),
 ]

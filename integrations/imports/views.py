@@ -1,6 +1,8 @@
 """Import pages: upload → map columns → dry run → commit, and the job page with a
 live progress bar (htmx polling). Thin: every write is a service call."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -9,11 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import Op
+from clients.models import Client
 from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.generic import msp_view
 
 from .columns import KINDS, headers_for
-from .forms import MappingForm, UploadForm
+from .formats import FORMATS, formats_for
+from .forms import ClientContactsUploadForm, MappingForm, UploadForm
 from .models import ImportJob
 from .services import (
     failed_rows_csv,
@@ -24,11 +28,14 @@ from .services import (
     import_job_resume,
     import_job_set_mapping,
     import_job_start,
+    likely_duplicate_rows,
 )
+from .undo import import_job_can_undo, import_job_undo
 
 
 def _job(request, pk) -> ImportJob:
-    return msp_get_or_404(ImportJob.objects.select_related("created_by", "source_job"), msp=request.msp, pk=pk)
+    return msp_get_or_404(ImportJob.objects.select_related("created_by", "source_job", "client", "undone_by"),
+                          msp=request.msp, pk=pk)
 
 
 @msp_view(Op.IMPORT)
@@ -66,10 +73,32 @@ def template_download(request):
     return response
 
 
+@msp_view(Op.IMPORT)
+def client_contacts(request, client_pk):
+    """Client → Contacts → Import (seed 000): every row goes to this client."""
+    client = msp_get_or_404(Client.objects.all(), msp=request.msp, pk=client_pk)
+    form = ClientContactsUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = import_job_create(msp=request.msp, actor=request.user, upload=form.cleaned_data["file"],
+                                    kind="contacts", mode=form.cleaned_data["mode"], client=client)
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            return redirect("imports:detail", pk=job.pk)
+    jobs = ImportJob.objects.filter(msp=request.msp, client=client).select_related("created_by")[:10]
+    return render(request, "imports/client_contacts.html", {
+        "client": client, "form": form, "jobs": jobs,
+        "formats": list(formats_for("contacts")),
+    }, status=400 if form.errors else 200)
+
+
 def _context(request, job, form=None):
-    return {"job": job, "form": form, "stalled": import_job_is_stalled(job),
-            "errors": job.row_errors.filter(msp=request.msp)[:100],
-            "error_count": job.row_errors.filter(msp=request.msp).count()}
+    errors = job.row_errors.filter(msp=request.msp)
+    duplicates = likely_duplicate_rows(msp=request.msp, job=job) if job.dry_run and job.kind == "clients" else []
+    return {"job": job, "form": form, "stalled": import_job_is_stalled(job), "errors": errors[:100],
+            "error_count": errors.count(), "duplicates": list(duplicates[:200]),
+            "can_undo": import_job_can_undo(job), "export_format": FORMATS.get(job.source_format)}
 
 
 @msp_view(Op.IMPORT)
@@ -98,7 +127,8 @@ def job_mapping(request, pk):
     form = MappingForm(request.POST, job=job)
     if form.is_valid():
         try:
-            import_job_set_mapping(msp=request.msp, job=job, actor=request.user, mapping=form.mapping())
+            import_job_set_mapping(msp=request.msp, job=job, actor=request.user, mapping=form.mapping(),
+                                   source_format=form.cleaned_data["source_format"])
             import_job_start(msp=request.msp, job=job, actor=request.user, mode=form.cleaned_data["mode"],
                              dry_run=request.POST.get("action") != "commit")
         except ValidationError as exc:
@@ -123,7 +153,16 @@ def _action(request, pk, service, done: str):
 @require_POST
 @msp_view(Op.IMPORT)
 def job_commit(request, pk):
-    return _action(request, pk, import_job_commit, "Import started: valid rows are being saved.")
+    confirmed = [n for n in request.POST.getlist("confirm") if n.isdigit()]
+    return _action(request, pk, partial(import_job_commit, confirmed_rows=confirmed),
+                   "Import started: valid rows are being saved.")
+
+
+@require_POST
+@msp_view(Op.IMPORT)
+def job_undo(request, pk):
+    return _action(request, pk, import_job_undo, "Undone: what this import created is removed and what it "
+                                                 "updated is back as it was.")
 
 
 @require_POST

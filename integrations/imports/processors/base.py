@@ -10,6 +10,7 @@ from django.db.models import F, Lookup
 from django.db.models.functions import Lower
 
 from ..cells import CellError
+from ..changes import ChangeRecorder
 
 CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED = "created", "updated", "unchanged", "skipped", "failed"
 
@@ -22,6 +23,7 @@ class Row:
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (field key or "", message)
     outcome: str = ""
+    sources: dict[str, str] = field(default_factory=dict)  # field key -> column a format rule filled it from
 
     def error(self, key: str, message: str) -> None:
         self.errors.append((key, message))
@@ -80,6 +82,7 @@ class Processor:
         self.msp = msp
         self.job = job
         self.actor = actor
+        self.log = ChangeRecorder(msp_id=msp.pk, job_id=job.pk, enabled=not job.dry_run)
 
     def clean(self, row: Row) -> None:
         raise NotImplementedError

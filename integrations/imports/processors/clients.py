@@ -13,16 +13,18 @@ from django.db.models import F, Func
 from django.utils import timezone
 
 from accounts.models import TechGroup, User
+from clients.duplicates import likely_duplicates
 from clients.models import Client, ClientDomain, ClientTag, ClientTechGroup
 from clients.services import tags_get_or_create
 from contacts.models import Contact
-from opsmerge.bulk_sql import update_rows
+from opsmerge.bulk_sql import insert_rows, update_ids, update_rows
 from sites.models import Site
 
 from .. import cells
 from ..custom import CustomCells
 from .base import CREATED, SKIPPED, UNCHANGED, UPDATED, Processor, Row, client_name_keys, lower_in, name_key
 
+LIKELY_PREFIX = "Likely the same client as"
 SCALARS = ("time_zone", "phone_country_code", "phone_number", "street", "city", "postal_code", "state", "country",
            "industry", "website", "account_manager")
 TEXT = {"name": 200, "contact_first_name": 100, "contact_last_name": 100, "site_name": 120, "street": 255,
@@ -48,6 +50,7 @@ class ClientsProcessor(Processor):
         self.domain_owner = dict(ClientDomain.objects.filter(msp=msp).values_list("domain", "client_id"))
         self.seen: dict[tuple[str, str], int] = {}
         self.touched_clients = False
+        self.confirmed = set(self.job.confirmed_rows or ())
         self.custom = CustomCells(msp=msp, kind=self.kind)  # definitions fetched once per job
         self.custom_on = self.custom.active(self.job.mapping.values())
 
@@ -109,16 +112,30 @@ class ClientsProcessor(Processor):
                 if owner is not None and owner != pk:
                     row.error("domains", f"{domain} already belongs to client {self.names[owner]}.")
             return pk
-        for domain in row.data.get("domains", []):
-            owner = self.domain_owner.get(domain)
-            if owner is not None:
-                row.skip("name", f"Likely the same client as “{self.names[owner]}” (it owns {domain}): use that "
-                                 f"exact name to update it, or remove the domain.")
-                return None
+        owned = [(d, self.domain_owner[d]) for d in row.data.get("domains", []) if d in self.domain_owner]
+        confirmed = row.number in self.confirmed
+        if owned:
+            domain, owner = owned[0]
+            if confirmed:  # the user wants a second client: the domain still belongs to one
+                row.error("domains", f"{domain} already belongs to client {self.names[owner]}: a domain belongs to "
+                                     f"one client, remove it from this row.")
+            else:
+                row.skip("name", f"{LIKELY_PREFIX} “{self.names[owner]}” (it owns {domain}): use that exact name "
+                                 f"to update it, or remove the domain.")
+            return None
+        if confirmed:
+            return None
         similar = self.by_key.get(keys.get(row.data["name"], ""))
         if similar:
-            row.skip("name", f"Likely the same client as “{similar[1]}”: use that exact name to update it, or "
-                             f"rename this one so the two are clearly different.")
+            row.skip("name", f"{LIKELY_PREFIX} “{similar[1]}”: use that exact name to update it, confirm this row "
+                             f"in the dry-run review to import it anyway, or rename it.")
+            return None
+        found = likely_duplicates(msp=self.msp, name=row.data["name"], domains=row.data.get("domains", []), limit=1)
+        if found:
+            match = found[0]
+            why = "; ".join(match.reasons)
+            row.skip("name", f"{LIKELY_PREFIX} “{match.client.name}” ({why.lower()}): confirm this row in the "
+                             f"dry-run review to import it anyway, or use that exact name to update it.")
         return None
 
     def apply(self, rows: list[Row], *, mode: str) -> None:
@@ -152,15 +169,18 @@ class ClientsProcessor(Processor):
             custom_fields=r.data.get("custom_fields", {}),
             **{k: r.data[k] for k in SCALARS if k in r.data and k != "account_manager"}) for r in rows])
         address = ("street", "city", "postal_code", "state", "country")
-        Site.objects.bulk_create([Site(msp=msp, client=c, name=r.data["site_name"], is_hq=True, created_at=now,
-                                       **{k: r.data[k] for k in address if k in r.data})
-                                  for r, c in zip(rows, clients, strict=True)])
-        Contact.objects.bulk_create([Contact(
+        self.log.created(Client, [c.pk for c in clients])
+        sites = Site.objects.bulk_create([Site(msp=msp, client=c, name=r.data["site_name"], is_hq=True, created_at=now,
+                                               **{k: r.data[k] for k in address if k in r.data})
+                                          for r, c in zip(rows, clients, strict=True)])
+        self.log.created(Site, [s.pk for s in sites])
+        contacts = Contact.objects.bulk_create([Contact(
             msp=msp, client=c, first_name=r.data["contact_first_name"], last_name=r.data["contact_last_name"],
             email=r.data["contact_email"], is_primary=True, source=Contact.Source.IMPORT)
             for r, c in zip(rows, clients, strict=True)])
+        self.log.created(Contact, [c.pk for c in contacts])
         self._write_domains({c.pk: r.data["domains"] for r, c in zip(rows, clients, strict=True)
-                             if r.data.get("domains")}, {})
+                             if r.data.get("domains")})
         self._write_links(ClientTechGroup, "group_id", {c.pk: set(r.data["tech_groups"]) for r, c in
                                                         zip(rows, clients, strict=True) if r.data.get("tech_groups")})
         self._write_tags({c.pk: r.data["tags"] for r, c in zip(rows, clients, strict=True) if r.data.get("tags")})
@@ -200,7 +220,7 @@ class ClientsProcessor(Processor):
                 "id", "client_id", "email"):
             primary[item["client_id"]] = item
 
-        scalar_writes, fields = [], set()
+        scalar_writes, fields, logged = [], set(), []
         new_domains, new_tags, new_groups = {}, {}, {}
         site_renames, site_promotions, site_creates = [], [], []
         demote, promote, contact_creates = [], [], []
@@ -239,6 +259,9 @@ class ClientsProcessor(Processor):
             row.outcome = UPDATED if changes or related else UNCHANGED
             if changes:
                 fields.update(changes)
+                column = {"account_manager": "account_manager_id"}
+                logged.append((pk, {column.get(k, k): cur[column.get(k, k)] for k in changes},
+                               {column.get(k, k): v for k, v in changes.items()}))
                 merged = {k: cur[k] for k in SCALARS if k != "account_manager"}
                 merged["account_manager"] = cur["account_manager_id"]
                 if self.custom_on:
@@ -247,16 +270,25 @@ class ClientsProcessor(Processor):
         now = timezone.now()
         if scalar_writes:
             update_rows(Client, scalar_writes, sorted(fields), msp_id=msp.pk)
-        update_rows(Site, site_renames, ["name"], msp_id=msp.pk)
-        Site.objects.filter(msp=msp, pk__in=site_promotions).update(is_hq=True)
-        Site.objects.bulk_create([Site(msp=msp, client_id=pk, name=name, is_hq=True, created_at=now)
-                                  for pk, name in site_creates])
-        Contact.objects.filter(msp=msp, pk__in=demote).update(is_primary=False, updated_at=now)
-        update_rows(Contact, promote, ["first_name", "last_name", "is_primary"], msp_id=msp.pk)
-        Contact.objects.bulk_create([Contact(
+            self.log.updated(Client, logged)
+        update_rows(Site, [(pk, new) for pk, _old, new in site_renames], ["name"], msp_id=msp.pk)
+        self.log.updated(Site, site_renames)
+        update_ids(Site, site_promotions, {"is_hq": True}, msp_id=msp.pk)
+        self.log.updated(Site, [(pk, {"is_hq": False}, {"is_hq": True}) for pk in site_promotions])
+        created_sites = Site.objects.bulk_create([Site(msp=msp, client_id=pk, name=name, is_hq=True, created_at=now)
+                                                  for pk, name in site_creates])
+        self.log.created(Site, [s.pk for s in created_sites])
+        update_ids(Contact, demote, {"is_primary": False}, msp_id=msp.pk)
+        self.log.updated(Contact, [(pk, {"is_primary": True}, {"is_primary": False}) for pk in demote])
+        update_rows(Contact, [(pk, new) for pk, _old, new in promote], ["first_name", "last_name", "is_primary"],
+                    msp_id=msp.pk)
+        self.log.updated(Contact, [(pk, {k: v for k, v in old.items() if new[k] != v},
+                                    {k: v for k, v in new.items() if old[k] != v}) for pk, old, new in promote])
+        created_contacts = Contact.objects.bulk_create([Contact(
             msp=msp, client_id=pk, first_name=d["contact_first_name"], last_name=d["contact_last_name"],
             email=d["contact_email"], is_primary=True, source=Contact.Source.IMPORT) for pk, d in contact_creates])
-        self._write_domains(new_domains, domains)
+        self.log.created(Contact, [c.pk for c in created_contacts])
+        self._write_domains(new_domains)
         self._write_links(ClientTechGroup, "group_id", new_groups)
         self._write_tags(new_tags)
 
@@ -278,36 +310,42 @@ class ClientsProcessor(Processor):
             if same_name and same_name[0] != hq[0]:
                 row.error("site_name", f"{self.names[pk]} already has another site called {same_name[2]}.")
                 return None
-            plan["rename"].append((hq[0], {"name": wanted}))
+            plan["rename"].append((hq[0], {"name": hq[2]}, {"name": wanted}))
         if person is None:
             plan["create_contact"].append((pk, data))
             if current_primary:
                 plan["demote"].append(current_primary["id"])
         elif (not person["is_primary"] or person["first_name"] != data["contact_first_name"]
               or person["last_name"] != data["contact_last_name"]):
-            plan["promote"].append((person["id"], {"first_name": data["contact_first_name"],
-                                                   "last_name": data["contact_last_name"], "is_primary": True}))
+            plan["promote"].append((person["id"], {k: person[k] for k in ("first_name", "last_name", "is_primary")},
+                                    {"first_name": data["contact_first_name"],
+                                     "last_name": data["contact_last_name"], "is_primary": True}))
             if current_primary and current_primary["id"] != person["id"]:
                 plan["demote"].append(current_primary["id"])
         return plan
 
     # --- related sets ---------------------------------------------------------------------
-    def _write_domains(self, wanted: dict[int, list[str]], current: dict[int, list[str]]) -> None:
+    def _write_domains(self, wanted: dict[int, list[str]]) -> None:
+        """Each client's domains become `wanted` (the first is the primary); every
+        write is logged for Undo, one primary per client at every step."""
         if not wanted:
             return
         msp, ids = self.msp, list(wanted)
         keep = {(pk, d) for pk, ds in wanted.items() for d in ds}
-        stale = [pk for pk, client_id, domain in ClientDomain.objects.filter(msp=msp, client_id__in=ids)
-                 .values_list("id", "client_id", "domain") if (client_id, domain) not in keep]
-        ClientDomain.objects.filter(msp=msp, pk__in=stale).delete()
-        ClientDomain.objects.filter(msp=msp, client_id__in=ids).update(is_primary=False)
-        have = {(pk, d) for pk, ds in current.items() for d in ds}
-        ClientDomain.objects.bulk_create([ClientDomain(msp=msp, client_id=pk, domain=d, is_primary=i == 0)
-                                          for pk, ds in wanted.items() for i, d in enumerate(ds)
-                                          if (pk, d) not in have])
-        firsts = [(pk, ds[0]) for pk, ds in wanted.items() if (pk, ds[0]) in have]
-        for pk, domain in firsts:  # at most one row per updated client
-            ClientDomain.objects.filter(msp=msp, client_id=pk, domain=domain).update(is_primary=True)
+        firsts = {(pk, ds[0]) for pk, ds in wanted.items()}
+        rows = list(ClientDomain.objects.filter(msp=msp, client_id__in=ids).values_list(
+            "id", "client_id", "domain", "is_primary"))
+        self.log.delete(ClientDomain, [pk for pk, c, d, _ in rows if (c, d) not in keep])
+        demote = [pk for pk, c, d, primary in rows if (c, d) in keep and primary and (c, d) not in firsts]
+        promote = [pk for pk, c, d, primary in rows if (c, d) in keep and not primary and (c, d) in firsts]
+        update_ids(ClientDomain, demote, {"is_primary": False}, msp_id=msp.pk)
+        self.log.updated(ClientDomain, [(pk, {"is_primary": True}, {"is_primary": False}) for pk in demote])
+        have = {(c, d) for _, c, d, _ in rows}
+        self.log.created(ClientDomain, insert_rows(ClientDomain, [
+            {"msp_id": msp.pk, "client_id": pk, "domain": d, "is_primary": i == 0}
+            for pk, ds in wanted.items() for i, d in enumerate(ds) if (pk, d) not in have]))
+        update_ids(ClientDomain, promote, {"is_primary": True}, msp_id=msp.pk)
+        self.log.updated(ClientDomain, [(pk, {"is_primary": False}, {"is_primary": True}) for pk in promote])
         for pk, ds in wanted.items():
             for domain in ds:
                 self.domain_owner[domain] = pk
@@ -317,11 +355,11 @@ class ClientsProcessor(Processor):
             return
         msp = self.msp
         pairs = {(pk, t) for pk, ts in wanted.items() for t in ts}
-        stale = [pk for pk, client_id, t in model.objects.filter(msp=msp, client_id__in=list(wanted))
-                 .values_list("id", "client_id", target) if (client_id, t) not in pairs]
-        model.objects.filter(msp=msp, pk__in=stale).delete()
-        model.objects.bulk_create([model(msp=msp, client_id=pk, **{target: t}) for pk, t in pairs],
-                                  ignore_conflicts=True)
+        have = {(client_id, t): pk for pk, client_id, t in model.objects.filter(
+            msp=msp, client_id__in=list(wanted)).values_list("id", "client_id", target)}
+        self.log.delete(model, [pk for pair, pk in have.items() if pair not in pairs])
+        self.log.created(model, insert_rows(model, [{"msp_id": msp.pk, "client_id": pk, target: t}
+                                                    for pk, t in sorted(pairs) if (pk, t) not in have]))
 
     def _write_tags(self, wanted: dict[int, list[str]]) -> None:
         if not wanted:

@@ -7,12 +7,11 @@ from collections import defaultdict
 from functools import partial
 
 from django.db import transaction
-from django.utils import timezone
 
 from clients.models import Client, Tag
 from clients.services import tags_get_or_create
 from contacts.models import Contact, ContactTag
-from opsmerge.bulk_sql import insert_rows, update_rows
+from opsmerge.bulk_sql import insert_rows, update_ids, update_rows
 
 from .. import cells
 from ..custom import CustomCells
@@ -51,9 +50,11 @@ class ContactsProcessor(Processor):
             key = name_key(name)
             self.clients[key] = None if key in self.clients else (pk, status == Client.Status.ARCHIVED)
             self.client_names[pk] = name
+        self.into = self.job.client_id  # Client → Contacts → Import: every row goes to this client
         self.seen_emails: dict[str, int] = {}
         self.seen_primary: dict[int, int] = {}
         self.portal_changes: list[tuple[int, bool]] = []
+        self.logged: list[tuple[int, dict, dict]] = []  # (id, old, new) of this batch's updates, for Undo
         self.lengths = {f: Contact._meta.get_field(f).max_length for f in TEXT_FIELDS}
         # The optional cells' parsers, in the order their errors are reported.
         self.parsers = [
@@ -76,7 +77,9 @@ class ContactsProcessor(Processor):
         if self.custom_on:
             self.custom.clean(row)
         client_name = row.values.get("client", "")
-        if client_name:
+        if self.into:
+            row.data["client"] = self.into
+        elif client_name:
             found = self.clients.get(name_key(client_name), False)
             if found is False:
                 row.error("client", f"No client called “{client_name}”: create it first or fix the name.")
@@ -100,7 +103,10 @@ class ContactsProcessor(Processor):
     # --- per batch, set-based ---------------------------------------------------------
     def _existing(self, rows: list[Row]) -> dict[str, list[dict]]:
         found: dict[str, list[dict]] = defaultdict(list)
-        qs = lower_in(Contact.objects.alive().filter(msp=self.msp), "email", {r.data["email"] for r in rows})
+        qs = Contact.objects.alive().filter(msp=self.msp)
+        if self.into:  # dedupe by email within the client (seed 000)
+            qs = qs.filter(client_id=self.into)
+        qs = lower_in(qs, "email", {r.data["email"] for r in rows})
         extra = ("custom_fields",) if self.custom_on else ()
         for item in qs.values("id", "_lower", "client_id", *SCALAR_FIELDS, *extra):
             found[item["_lower"]].append(item)
@@ -147,8 +153,11 @@ class ContactsProcessor(Processor):
         writes, fields = self._plan_updates([r for r in rows if r.number in matched and r.ok], matched)
         self._clear_other_primaries(rows, matched)
         update_rows(Contact, writes, sorted(fields), msp_id=self.msp.pk)
+        self.log.updated(Contact, self.logged)
+        self.logged = []
         creates = [r for r in rows if r.ok and r.outcome == CREATED]
         new_ids = insert_rows(Contact, [self._new_contact(r) for r in creates])
+        self.log.created(Contact, new_ids)
         for row, pk in zip(creates, new_ids, strict=True):
             row.data["_id"] = pk
             if row.data.get("is_portal_user") and row.data.get("is_active", True):
@@ -187,6 +196,11 @@ class ContactsProcessor(Processor):
                 if before != after:
                     self.portal_changes.append((current["id"], after))
             fields.update(changes)
+            if self.log.enabled:
+                old = {("client_id" if k == "client" else k): current["client_id" if k == "client" else k]
+                       for k in changes}
+                self.logged.append((current["id"], old, {("client_id" if k == "client" else k): v
+                                                         for k, v in changes.items()}))
             merged = {**{k: current[k] for k in SCALAR_FIELDS}, "client": current["client_id"], **changes}
             if self.custom_on:
                 merged.setdefault("custom_fields", current["custom_fields"])
@@ -205,8 +219,10 @@ class ContactsProcessor(Processor):
                 if current:
                     keep.append(current["id"])
         if clients:
-            Contact.objects.filter(msp=self.msp, client_id__in=clients, is_primary=True).exclude(
-                pk__in=keep).update(is_primary=False, updated_at=timezone.now())
+            demoted = list(Contact.objects.filter(msp=self.msp, client_id__in=clients, is_primary=True).exclude(
+                pk__in=keep).values_list("id", flat=True))
+            update_ids(Contact, demoted, {"is_primary": False}, msp_id=self.msp.pk)
+            self.log.updated(Contact, [(pk, {"is_primary": True}, {"is_primary": False}) for pk in demoted])
 
     def _apply_tags(self, rows: list[Row], matched: dict[int, dict]) -> None:
         if not rows:
@@ -223,12 +239,11 @@ class ContactsProcessor(Processor):
             msp=self.msp, names=[n for r in changed for n in r.data["tags"]])}
         wanted = {(r.data["_id"], tags[n.casefold()]) for r in changed for n in r.data["tags"]}
         changed_ids = [r.data["_id"] for r in changed]
-        stale = [pk for pk, contact_id, tag_id in ContactTag.objects.filter(
-            msp=self.msp, contact_id__in=changed_ids).values_list("id", "contact_id", "tag_id")
-            if (contact_id, tag_id) not in wanted]
-        ContactTag.objects.filter(msp=self.msp, pk__in=stale).delete()
-        ContactTag.objects.bulk_create([ContactTag(msp=self.msp, contact_id=c, tag_id=t) for c, t in wanted],
-                                       ignore_conflicts=True)
+        have = {(contact_id, tag_id): pk for pk, contact_id, tag_id in ContactTag.objects.filter(
+            msp=self.msp, contact_id__in=changed_ids).values_list("id", "contact_id", "tag_id")}
+        self.log.delete(ContactTag, [pk for pair, pk in have.items() if pair not in wanted])
+        self.log.created(ContactTag, insert_rows(ContactTag, [
+            {"msp_id": self.msp.pk, "contact_id": c, "tag_id": t} for c, t in sorted(wanted) if (c, t) not in have]))
         for row in changed:
             if row.outcome == UNCHANGED:
                 row.outcome = UPDATED
@@ -254,6 +269,7 @@ class ContactsProcessor(Processor):
 
     def discard_batch(self) -> None:
         self.portal_changes = []
+        self.logged = []
 
 
 __all__ = ["ContactsProcessor", "Tag"]

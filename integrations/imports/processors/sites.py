@@ -8,7 +8,7 @@ from functools import partial
 from django.utils import timezone
 
 from clients.models import Client
-from opsmerge.bulk_sql import update_rows
+from opsmerge.bulk_sql import update_ids, update_rows
 from sites.models import Site
 
 from .. import cells
@@ -63,7 +63,7 @@ class SitesProcessor(Processor):
             existing[(item["client_id"], item["name"].casefold())] = item
             if item["is_hq"]:
                 has_hq.add(item["client_id"])
-        writes, fields, creates, new_hq = [], set(), [], {}
+        writes, fields, creates, new_hq, logged = [], set(), [], {}, []
         for row in rows:
             data = row.data
             current = existing.get((data["client"], data["name"].casefold()))
@@ -82,14 +82,20 @@ class SitesProcessor(Processor):
                 creates.append(row)
             elif changes:
                 fields.update(changes)
+                logged.append((current["id"], {k: current[k] for k in changes}, changes))
                 writes.append((current["id"], {**{k: current[k] for k in (*FIELDS, "name")}, **changes}))
             row.outcome = CREATED if current is None else UPDATED if changes else UNCHANGED
             if data.get("is_hq") and (current is None or changes.get("is_hq")):
                 new_hq[data["client"]] = current["id"] if current else None
         if new_hq:  # one HQ per client: the file's HQ takes over
-            Site.objects.filter(msp=msp, client_id__in=list(new_hq), is_hq=True).exclude(
-                pk__in=[pk for pk in new_hq.values() if pk]).update(is_hq=False)
+            demoted = list(Site.objects.filter(msp=msp, client_id__in=list(new_hq), is_hq=True).exclude(
+                pk__in=[pk for pk in new_hq.values() if pk]).values_list("id", flat=True))
+            update_ids(Site, demoted, {"is_hq": False}, msp_id=msp.pk)
+            self.log.updated(Site, [(pk, {"is_hq": True}, {"is_hq": False}) for pk in demoted])
         update_rows(Site, writes, sorted(fields), msp_id=msp.pk)
+        self.log.updated(Site, logged)
         now = timezone.now()
-        Site.objects.bulk_create([Site(msp=msp, client_id=r.data["client"], name=r.data["name"], created_at=now,
-                                       **{k: r.data[k] for k in FIELDS if k in r.data}) for r in creates])
+        created = Site.objects.bulk_create([Site(msp=msp, client_id=r.data["client"], name=r.data["name"],
+                                                 created_at=now, **{k: r.data[k] for k in FIELDS if k in r.data})
+                                            for r in creates])
+        self.log.created(Site, [site.pk for site in created])

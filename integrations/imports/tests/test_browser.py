@@ -44,3 +44,56 @@ def test_upload_map_dry_run_commit(signed_in_page, live_server, celery_worker, t
     screenshot(page, "imports-committed")
     with msp_scope(msp):
         assert sorted(Contact.objects.filter(msp=msp).values_list("first_name", flat=True)) == ["Ann", "Céline"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_client_contacts_import_of_an_outlook_export(signed_in_page, live_server, celery_worker):
+    """Seed 000: Client → Contacts → Import with an Outlook export whose Company column
+    holds the people's own company, not one of our clients; then Undo."""
+    from clients.tests.factories import ClientFactory
+    from contacts.models import Contact
+    from opsmerge.tenancy import msp_scope
+
+    from .conftest import SAMPLES
+
+    page = signed_in_page()
+    msp = page.user.msp
+    with msp_scope(msp):
+        client = ClientFactory(msp=msp, name="Pemberton Group")
+
+    page.goto(f"{live_server.url}/clients/{client.pk}/contacts/")
+    page.click("[data-testid=import-contacts]")
+    page.wait_for_selector("[data-testid=client-import-form]")
+    screenshot(page, "client-contacts-import-upload")
+    page.set_input_files("input[name=file]", str(SAMPLES / "outlook_new.csv"))
+    page.click("[data-testid=upload]")
+
+    page.wait_for_selector("[data-testid=mapping-form]")
+    assert "Recognised: Outlook contacts" in page.inner_text("[data-testid=detected-format]")
+    assert page.input_value("select[name=source_format]") == "outlook"
+    screenshot(page, "client-contacts-import-mapping")
+    page.click("[data-testid=dry-run]")
+
+    page.wait_for_selector("[data-testid=commit]", timeout=30_000)
+    assert page.inner_text("[data-testid=count-created]") == "4"
+    screenshot(page, "client-contacts-import-dry-run")
+    page.click("[data-testid=commit]")
+    page.wait_for_function("document.querySelector('[data-testid=job-status]').innerText === 'Finished'",
+                           timeout=30_000)
+    page.wait_for_selector("[data-testid=undo]", timeout=30_000)
+    screenshot(page, "client-contacts-import-committed")
+    with msp_scope(msp):
+        people = dict(Contact.objects.filter(msp=msp, client=client).values_list("email", "organisation_name"))
+    assert len(people) == 4 and people["hugo.albrecht@pembertondental.example"] == "Pemberton Dental"
+
+    page.goto(f"{live_server.url}/clients/{client.pk}/contacts/")
+    assert "hugo.albrecht@pembertondental.example" in page.inner_text("main")
+    screenshot(page, "client-contacts-import-tab")
+
+    page.go_back()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-testid=undo]")
+    page.wait_for_selector("[data-testid=undone]")
+    screenshot(page, "client-contacts-import-undone")
+    with msp_scope(msp):
+        assert not Contact.objects.filter(msp=msp, client=client).exists()
