@@ -48,9 +48,9 @@ class ImportJob(MspOwnedModel):
     mapping = models.JSONField(default=dict, blank=True, help_text="{column index: field key}")
     source_job = TenantForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="commits",
                                    help_text="The dry run this commit was started from.")
-    client = models.ForeignKey("clients.Client", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="import_jobs",
-                               help_text="Contacts import into this one client (Client → Contacts → Import).")
+    client = TenantForeignKey("clients.Client", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="import_jobs",
+                              help_text="Contacts import into this one client (Client → Contacts → Import).")
     source_format = models.CharField(max_length=30, blank=True,
                                      help_text="Recognised export format (formats.FORMATS key); blank = generic.")
     confirmed_rows = models.JSONField(default=list, blank=True,
@@ -169,7 +169,7 @@ class ImportChange(MspOwnedModel):
         UPDATED = "updated", "Updated"
         DELETED = "deleted", "Deleted"
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
+    job = TenantForeignKey(ImportJob, on_delete=models.CASCADE, related_name="changes")
     step = models.PositiveIntegerField(help_text="Order of the write in the job; Undo replays backwards.")
     model = models.CharField(max_length=100, help_text="app_label.model_name")
     op = models.CharField(max_length=8, choices=Op.choices)

@@ -63,7 +63,7 @@ def _references(cursor, model, msp_id: int, job_id: int) -> None:
         other_label = other._meta.label_lower
         cursor.execute(
             f"""SELECT DISTINCT o.{_q(field.column)} FROM {_q(other._meta.db_table)} AS o
-                JOIN {LOG_TABLE} AS c ON c.row_id = o.{_q(field.column)}
+                JOIN {LOG_TABLE} AS c ON c.msp_id = o.msp_id AND c.row_id = o.{_q(field.column)}
                 WHERE c.msp_id = %s AND c.job_id = %s AND c.op = 'created' AND c.model = %s
                   AND NOT EXISTS (SELECT 1 FROM {LOG_TABLE} AS mine WHERE mine.msp_id = %s AND mine.job_id = %s
                                   AND mine.op = 'created' AND mine.model = %s AND mine.row_id = o.id)
@@ -88,7 +88,7 @@ def _undo_created(cursor, model, msp_id: int, job_id: int, step: int, expected: 
     if changed:
         _refuse(model, changed, expected, "created by this import changed or were deleted since")
     cursor.execute(f"DELETE FROM {table} AS t USING {LOG_TABLE} AS c WHERE {where} AND t.id = c.row_id "
-                   f"AND t.msp_id = %s", [msp_id, job_id, step, msp_id])
+                   f"AND t.msp_id = c.msp_id AND t.msp_id = %s", [msp_id, job_id, step, msp_id])
     return cursor.rowcount
 
 
@@ -115,7 +115,8 @@ def _undo_updated(cursor, model, msp_id: int, job_id: int, step: int, expected: 
     cursor.execute(
         f"""UPDATE {table} AS t SET {assign}{touch}
             FROM {LOG_TABLE} AS c, LATERAL jsonb_populate_record(NULL::{table}, c.old_value) AS r
-            WHERE {where} AND t.id = c.row_id AND t.msp_id = %s""", [*columns, msp_id, job_id, step, msp_id])
+            WHERE {where} AND t.id = c.row_id AND t.msp_id = c.msp_id AND t.msp_id = %s""",
+        [*columns, msp_id, job_id, step, msp_id])
     return cursor.rowcount
 
 
