@@ -276,7 +276,8 @@ class Merger:
                 WHERE x.msp_id = %s AND x.id = %s""", [_json(combined), self.msp.pk, self.target.pk])
         self.log.update(Client, "last_activity_at", """
             SELECT x.id, x.last_activity_at AS old,
-                   (SELECT max(c.last_activity_at) FROM clients_client c WHERE c.id = ANY(%s::bigint[])) AS new
+                   (SELECT max(c.last_activity_at) FROM clients_client c
+                    WHERE c.msp_id = x.msp_id AND c.id = ANY(%s::bigint[])) AS new
             FROM clients_client x WHERE x.msp_id = %s AND x.id = %s""",
             [self.all_ids, self.msp.pk, self.target.pk])
 
