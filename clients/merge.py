@@ -60,7 +60,7 @@ DEDUPE_KEYS = {
     "clients.businesshours.client": ("site_id", "weekday", "opens_at"),
     "contacts.contacttag.contact": ("tag_id",),
 }
-CLIENT_MAP = "merge_client_map"
+CLIENT_MAP = "clients"  # the name of the merger's source → target map
 
 
 def _progress_key(merge_id: int) -> str:
@@ -191,6 +191,7 @@ class Merger:
         self.log = ChangeLog(msp_id=msp.pk, merge_id=merge.pk)
         self.now = timezone.now()
         self.state: dict = {}
+        self.maps: dict[str, tuple[list[int], list[int]]] = {}
 
     def run(self) -> dict[str, int]:
         stages = [step for step in client_merge_steps if step.run]
@@ -205,30 +206,34 @@ class Merger:
             if step.after:
                 step.after(msp=self.msp, merger=self)
 
-    def map_ids(self, name: str, pairs_sql: str, params) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (l bigint PRIMARY KEY, w bigint NOT NULL) "
-                           "ON COMMIT DROP")
-            cursor.execute(f"TRUNCATE {name}")
-            cursor.execute(f"INSERT INTO {name} (l, w) {pairs_sql}", params)
+    def map_ids(self, name: str, losers: list[int], winners: list[int]) -> None:
+        """Remember a mapping loser id → winner id under `name` for remap(). It travels
+        as two arrays (`unnest(losers, winners) AS m(l, w)` in the statements), not as
+        a temporary table: a statement joining a table of the coordinator's session
+        with sharded tables could not be sent to the MSP's one node (Citus)."""
+        self.maps[name] = (list(losers), list(winners))
 
-    def remap(self, rel, map_table: str) -> None:
-        """Point `rel` rows from each map.l to its map.w, dropping rows whose
+    def remap(self, rel, name: str) -> None:
+        """Point `rel` rows from each mapped loser to its winner, dropping rows whose
         unique key the new owner already has."""
+        losers, winners = self.maps[name]
+        msp = self.msp.pk
         col = connection.ops.quote_name(rel.column)
         keys = DEDUPE_KEYS.get(rel.key)
+        pairs = "unnest(%s::bigint[], %s::bigint[])"
         if keys:
             same = " AND ".join(f"o.{k} IS NOT DISTINCT FROM t.{k}" for k in keys)
             self.log.delete(rel.model, f"""
-                t.{col} IN (SELECT l FROM {map_table}) AND (
-                  EXISTS (SELECT 1 FROM {rel.table} o JOIN {map_table} m ON m.l = t.{col}
-                          WHERE o.msp_id = t.msp_id AND o.{col} = m.w AND {same})
-                  OR EXISTS (SELECT 1 FROM {rel.table} o JOIN {map_table} mo ON mo.l = o.{col}
-                             JOIN {map_table} m ON m.l = t.{col}
-                             WHERE o.msp_id = t.msp_id AND mo.w = m.w AND o.id < t.id AND {same}))""")
+                t.{col} = ANY(%s::bigint[]) AND (
+                  EXISTS (SELECT 1 FROM {rel.table} o JOIN {pairs} AS m(l, w) ON m.l = t.{col}
+                          WHERE o.msp_id = %s AND o.{col} = m.w AND {same})
+                  OR EXISTS (SELECT 1 FROM {rel.table} o JOIN {pairs} AS mo(l, w) ON mo.l = o.{col}
+                             JOIN {pairs} AS m(l, w) ON m.l = t.{col}
+                             WHERE o.msp_id = %s AND mo.w = m.w AND o.id < t.id AND {same}))""",
+                [losers, losers, winners, msp, losers, winners, losers, winners, msp])
         self.log.update(rel.model, rel.column, f"""
-            SELECT x.id, x.{col} AS old, m.w AS new FROM {rel.table} x JOIN {map_table} m ON m.l = x.{col}
-            WHERE x.msp_id = %s""", [self.msp.pk])
+            SELECT x.id, x.{col} AS old, m.w AS new FROM {rel.table} x JOIN {pairs} AS m(l, w) ON m.l = x.{col}
+            WHERE x.msp_id = %s""", [losers, winners, msp])
 
     def keeper(self, rows: list[tuple[int, int]]) -> int | None:
         """The one row keeping a per-client flag: the target's, else the first
@@ -254,7 +259,7 @@ class Merger:
             self.log.delete(BusinessHours, "t.client_id = ANY(%s::bigint[]) AND t.site_id IS NULL", [self.source_ids])
 
     def move_everything(self) -> None:
-        self.map_ids(CLIENT_MAP, "SELECT unnest(%s::bigint[]), %s", [self.source_ids, self.target.pk])
+        self.map_ids(CLIENT_MAP, self.source_ids, [self.target.pk] * len(self.source_ids))
         for rel in movable_relations(Client):
             self.remap(rel, CLIENT_MAP)
 

@@ -21,7 +21,7 @@ from .signals import portal_access_changed
 ROLE_FLAGS = ("is_billing", "is_portal_user", "is_technical", "is_vip")
 # A merged-away contact's portal links and sessions end with it instead of moving.
 CONTACT_NOT_MOVED = frozenset({"portal.portallinktoken.contact", "portal.portalsession.contact"})
-CONTACT_MAP = "merge_contact_map"
+CONTACT_MAP = "contacts"  # the name of the merger's loser → winner map of contacts
 
 
 def duplicates_preview(*, preview, msp, target, sources) -> None:
@@ -49,23 +49,26 @@ def duplicates_run(merger) -> None:
     if not losers:
         return
     log = merger.log
-    merger.map_ids(CONTACT_MAP, "SELECT * FROM unnest(%s::bigint[], %s::bigint[])", [losers, winners])
+    merger.map_ids(CONTACT_MAP, losers, winners)
     for rel in movable_relations(Contact):
         if rel.key not in CONTACT_NOT_MOVED:
             merger.remap(rel, CONTACT_MAP)
+    pairs = "unnest(%s::bigint[], %s::bigint[]) AS m(l, w)"
     for flag in ROLE_FLAGS:
         log.update(Contact, flag, f"""
             SELECT x.id, x.{flag} AS old, x.{flag} OR bool_or(l.{flag}) AS new
-            FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.w = x.id
+            FROM contacts_contact x JOIN {pairs} ON m.w = x.id
             JOIN contacts_contact l ON l.msp_id = x.msp_id AND l.id = m.l
-            WHERE x.msp_id = %s GROUP BY x.id, x.{flag}""", [msp_id])
-    loser_rows = f"FROM contacts_contact x JOIN {CONTACT_MAP} m ON m.l = x.id WHERE x.msp_id = %s"
-    log.update(Contact, "is_primary", f"SELECT x.id, x.is_primary AS old, false AS new {loser_rows}", [msp_id])
-    log.update(Contact, "merged_into_id", f"SELECT x.id, x.merged_into_id AS old, m.w AS new {loser_rows}", [msp_id])
+            WHERE x.msp_id = %s GROUP BY x.id, x.{flag}""", [losers, winners, msp_id])
+    loser_rows = f"FROM contacts_contact x JOIN {pairs} ON m.l = x.id WHERE x.msp_id = %s"
+    log.update(Contact, "is_primary", f"SELECT x.id, x.is_primary AS old, false AS new {loser_rows}",
+               [losers, winners, msp_id])
+    log.update(Contact, "merged_into_id", f"SELECT x.id, x.merged_into_id AS old, m.w AS new {loser_rows}",
+               [losers, winners, msp_id])
     log.update(Contact, "deleted_by_id", f"SELECT x.id, x.deleted_by_id AS old, %s::bigint AS new {loser_rows}",
-               [getattr(merger.actor, "pk", None), msp_id])
+               [getattr(merger.actor, "pk", None), losers, winners, msp_id])
     log.update(Contact, "deleted_at", f"SELECT x.id, x.deleted_at AS old, %s AS new {loser_rows}",
-               [merger.now, msp_id])
+               [merger.now, losers, winners, msp_id])
 
 
 def duplicates_after(*, msp, merger) -> None:

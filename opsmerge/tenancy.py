@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from django.apps import apps
 from django.conf import settings
+from django.core import exceptions
 from django.db import models
 from django.db.models.lookups import Exact
 from django.http import Http404
@@ -103,6 +104,23 @@ class TenantForeignKey(models.ForeignKey):
     def get_extra_descriptor_filter(self, instance):
         # `contact.client` fetches the client of the contact's MSP only
         return {"msp_id": instance.msp_id}
+
+    def validate(self, value, model_instance):
+        # full_clean()'s "does the target exist" check, within the row's own MSP: a
+        # target of another MSP is "does not exist", as it is for every other reader
+        msp_id = model_instance.__dict__.get("msp_id") if model_instance is not None else None
+        if msp_id is None:
+            return super().validate(value, model_instance)
+        models.Field.validate(self, value, model_instance)  # choices, null, blank
+        if value is None:
+            return None
+        qs = self.remote_field.model._base_manager.filter(msp_id=msp_id, **{self.remote_field.field_name: value})
+        if not qs.complex_filter(self.get_limit_choices_to()).exists():
+            raise exceptions.ValidationError(
+                self.error_messages["invalid"], code="invalid",
+                params={"model": self.remote_field.model._meta.verbose_name, "pk": value,
+                        "field": self.remote_field.field_name, "value": value})
+        return None
 
     def get_extra_restriction(self, alias, related_alias):
         # alias: the target's table (e.g. clients_client), related_alias: this

@@ -78,10 +78,14 @@ def _usable_token(secret: str, *, lock: bool = False) -> PortalLinkToken | None:
     if not secret or len(secret) > 100:
         return None
     with unscoped("portal link lookup: the secret is the credential and names its MSP"):
-        qs = PortalLinkToken.objects.select_related("msp", "contact__client")
+        found = PortalLinkToken.objects.filter(token_hash=secret_hash(secret)).values_list("msp_id", "pk").first()
+        if found is None:
+            return None
+        # then by (msp_id, id): one shard on Citus, where a lock across shards is not possible
+        qs = PortalLinkToken.objects.select_related("msp", "contact__client").filter(msp_id=found[0], pk=found[1])
         if lock:
             qs = qs.select_for_update(of=("self",))
-        token = qs.filter(token_hash=secret_hash(secret)).first()
+        token = qs.first()
     if token is None or token.used_at or token.voided_at or token.expires_at <= timezone.now():
         return None
     return token

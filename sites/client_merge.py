@@ -22,12 +22,13 @@ def names_preview(*, preview, msp, target, sources) -> None:
 
 
 def names_run(merger) -> None:
+    msp = merger.msp.pk
     merger.log.update(Site, "name", """
         SELECT x.id, x.name AS old, left(x.name, 80) || ' (' || left(c.name, 36) || ')' AS new
         FROM sites_site x JOIN clients_client c ON c.msp_id = x.msp_id AND c.id = x.client_id
         WHERE x.msp_id = %s AND x.client_id = ANY(%s::bigint[]) AND (
-          EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = x.msp_id AND o.client_id = %s
+          EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = %s AND o.client_id = %s
                   AND lower(o.name) = lower(x.name))
-          OR EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = x.msp_id AND o.client_id = ANY(%s::bigint[])
+          OR EXISTS (SELECT 1 FROM sites_site o WHERE o.msp_id = %s AND o.client_id = ANY(%s::bigint[])
                      AND o.id < x.id AND lower(o.name) = lower(x.name)))""",
-        [merger.msp.pk, merger.source_ids, merger.target.pk, merger.source_ids])
+        [msp, merger.source_ids, msp, merger.target.pk, msp, merger.source_ids])
