@@ -282,9 +282,9 @@ class Merger:
         self.log.update(Client, "last_activity_at", """
             SELECT x.id, x.last_activity_at AS old,
                    (SELECT max(c.last_activity_at) FROM clients_client c
-                    WHERE c.msp_id = x.msp_id AND c.id = ANY(%s::bigint[])) AS new
+                    WHERE c.msp_id = %s AND c.id = ANY(%s::bigint[])) AS new
             FROM clients_client x WHERE x.msp_id = %s AND x.id = %s""",
-            [self.all_ids, self.msp.pk, self.target.pk])
+            [self.msp.pk, self.all_ids, self.msp.pk, self.target.pk])
 
     def archive_sources(self) -> None:
         open_sources = "FROM clients_client x WHERE x.msp_id = %s AND x.id = ANY(%s::bigint[]) AND x.status <> 'archived'"
