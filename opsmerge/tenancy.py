@@ -66,8 +66,9 @@ class MspOwnedModel(models.Model):
                                   forced_update)
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
-        if from_queryset is None:
-            from_queryset = type(self)._base_manager.filter(msp_id=self.msp_id)
+        msp_id = self.__dict__.get("msp_id")  # not self.msp_id: a deferred msp_id is loaded through here
+        if from_queryset is None and msp_id is not None:
+            from_queryset = type(self)._base_manager.filter(msp_id=msp_id)
         return super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
 

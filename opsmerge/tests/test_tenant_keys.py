@@ -64,7 +64,7 @@ def _link_rows(world) -> None:
         Holiday,
     )
     from contacts.models import ContactTag
-    from integrations.imports.models import ImportRowError
+    from integrations.imports.models import ImportChange, ImportRowError
     from portal.models import PortalLinkToken, PortalSession
 
     msp, o = world.msp, world.objects
@@ -85,6 +85,8 @@ def _link_rows(world) -> None:
     PortalLinkToken.objects.create(msp=msp, contact=o["contact"], token_hash="a" * 64, expires_at=later)
     PortalSession.objects.create(msp=msp, contact=o["contact"], key_hash="b" * 64, expires_at=later)
     ImportRowError.objects.get_or_create(msp=msp, job=o["import_job"], row_number=2)
+    ImportChange.objects.create(msp=msp, job=o["import_job"], step=1, model="contacts.contact",
+                                op=ImportChange.Op.CREATED, row_id=o["contact"].pk)
     # self- and optional links: an organisation contact, a merged contact and client, an
     # asset of a site and contact, a ticket about an asset, an attachment of a comment
     o["contact"].__class__.objects.filter(msp=msp, pk=o["deleted_contact"].pk).update(
