@@ -172,7 +172,9 @@ def client_update(
     _check_account_manager(msp, fields)
     lock_for_update(client, message="This client no longer exists.")
     before = {**snapshot(client), **_related_snapshot(client)}
-    old_logo = client.logo.name if "logo" in fields else ""
+    # the stored name from the row: a model form has already put the new upload on `client`
+    old_logo = (Client.objects.filter(msp=msp, pk=client.pk).values_list("logo", flat=True).first() or ""
+                if "logo" in fields else "")
     for name, value in fields.items():
         setattr(client, name, value)
     if custom_fields is not None:
