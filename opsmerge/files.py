@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.http import FileResponse, Http404
 from django.utils.deconstruct import deconstructible
 
@@ -155,13 +156,9 @@ def download_name(name: str, stored_name: str) -> str:
 @contextmanager
 def local_path(fieldfile) -> Iterator[str]:
     """A path on the local disk holding the stored file: the file itself on
-    FileSystemStorage, else a temporary copy (removed afterwards)."""
-    try:
-        path = fieldfile.storage.path(fieldfile.name)
-    except NotImplementedError:  # a remote storage (S3): no local path
-        path = None
-    if path is not None:
-        yield path
+    FileSystemStorage, else (S3 …) a temporary copy, removed afterwards."""
+    if isinstance(fieldfile.storage, FileSystemStorage):
+        yield fieldfile.storage.path(fieldfile.name)
         return
     suffix = safe_extension(fieldfile.name)
     with tempfile.NamedTemporaryFile(suffix=suffix, prefix="opsmerge-") as copy:
