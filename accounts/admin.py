@@ -12,6 +12,10 @@ class MspAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
+    def get_exclude(self, request, obj=None):
+        # Files are stored under msp/<msp id>/ (opsmerge.files): the logo needs a saved MSP.
+        return ["logo"] if obj is None else super().get_exclude(request, obj)
+
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from opsmerge.files import MspUploadTo
 from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 from .roles import Role
@@ -14,7 +15,7 @@ class Msp(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
-    logo = models.ImageField(upload_to="msp-logos/", blank=True)
+    logo = models.ImageField(upload_to=MspUploadTo("msp-logo"), blank=True)
     support_email = models.EmailField(blank=True)
     m365_sync_interval_minutes = models.PositiveIntegerField(
         default=24 * 60, help_text="How often scheduled Microsoft 365 syncs run for this MSP."

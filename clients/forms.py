@@ -48,6 +48,28 @@ def _split(text: str) -> list[str]:
 
 
 
+LOGO_MAX_BYTES = 2 * 1024 * 1024
+LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}  # raster images a browser shows; never SVG
+
+
+def clean_logo(upload):
+    """A new logo must be a PNG, JPEG, GIF or WebP of at most 2 MB (ImageField has
+    already checked that Pillow can read it)."""
+    image = getattr(upload, "image", None)
+    if image is None:  # nothing new uploaded: the saved logo (or none)
+        return upload
+    if image.format not in LOGO_FORMATS:
+        raise ValidationError("Upload the logo as a PNG, JPEG, GIF or WebP image.")
+    if upload.size > LOGO_MAX_BYTES:
+        raise ValidationError(f"The logo is larger than {LOGO_MAX_BYTES // (1024 * 1024)} MB.")
+    return upload
+
+
+class LogoMixin:
+    def clean_logo(self):
+        return clean_logo(self.cleaned_data.get("logo"))
+
+
 class CustomFieldsMixin:
     """Adds one `cf_<key>` field per custom field the MSP defined for
     `custom_fields_for` ("client" / "contact"); values validate in the service."""
@@ -131,7 +153,7 @@ class BusinessHoursMixin:
         return intervals
 
 
-class ClientOnboardForm(BusinessHoursMixin, CustomFieldsMixin, MspForm):
+class ClientOnboardForm(LogoMixin, BusinessHoursMixin, CustomFieldsMixin, MspForm):
     """The new-client form of seed 004: one save creates client, HQ site, primary
     contact and business hours (clients.onboarding.client_onboard)."""
 
@@ -146,7 +168,7 @@ class ClientOnboardForm(BusinessHoursMixin, CustomFieldsMixin, MspForm):
     phone_number = forms.CharField(max_length=20, required=False, label="Phone number",
                                    widget=forms.TextInput(attrs={"placeholder": "2079460000", "inputmode": "numeric"}))
     website = forms.URLField(required=False, assume_scheme="https")
-    logo = forms.ImageField(required=False)
+    logo = forms.ImageField(required=False, help_text="PNG, JPEG, GIF or WebP, up to 2 MB.")
     tags = TagsField()
     contact_first_name = forms.CharField(max_length=100, label="First name")
     contact_last_name = forms.CharField(max_length=100, label="Last name")
@@ -216,7 +238,7 @@ class ClientOnboardForm(BusinessHoursMixin, CustomFieldsMixin, MspForm):
         )
 
 
-class ClientEditForm(BusinessHoursMixin, CustomFieldsMixin, MspModelForm):
+class ClientEditForm(LogoMixin, BusinessHoursMixin, CustomFieldsMixin, MspModelForm):
     custom_fields_for = CustomField.AppliesTo.CLIENT
 
     time_zone = _time_zone_field()

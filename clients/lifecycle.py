@@ -238,5 +238,8 @@ def client_delete_permanently(*, msp, client_id: int, actor, typed_name: str) ->
         audit_record(msp=msp, actor=actor, action="client.delete", obj=client,
                      changes={**snapshot(client), "impact": impact.as_dict()},
                      reason=f"Permanently deleted by {actor}.")
+        logo, storage = client.logo.name, client.logo.storage
         client.delete()
+        if logo:
+            transaction.on_commit(lambda: storage.delete(logo))
     return impact.as_dict()

@@ -2,11 +2,15 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from opsmerge.address import PostalAddress
+from opsmerge.files import MspUploadTo, version_token
 from opsmerge.tenancy import MspOwnedModel, TenantForeignKey, msp_manager
 from opsmerge.validators import validate_digits, validate_time_zone
+
+LOGO_CACHE_SECONDS = 24 * 60 * 60  # the logo URL is versioned (Client.logo_src)
 
 
 class Tag(MspOwnedModel):
@@ -90,7 +94,7 @@ class Client(MspOwnedModel, PostalAddress):
     phone_number = models.CharField(max_length=20, blank=True, validators=[validate_digits])
     website = models.URLField(blank=True)
     notes = models.TextField(blank=True)
-    logo = models.ImageField(upload_to="client-logos/", blank=True)
+    logo = models.ImageField(upload_to=MspUploadTo("client-logo"), blank=True)
     account_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_clients"
     )
@@ -139,6 +143,14 @@ class Client(MspOwnedModel, PostalAddress):
 
     def __str__(self):
         return self.name
+
+    @property
+    def logo_src(self) -> str:
+        """Where a page shows the logo: the MSP-checked logo view (never a /media/ URL),
+        versioned so a new logo is not hidden by the browser's cache."""
+        if not self.logo:
+            return ""
+        return f"{reverse('clients:logo', kwargs={'pk': self.pk})}?v={version_token(self.logo)}"
 
     @property
     def is_archived(self) -> bool:
@@ -243,7 +255,7 @@ class ClientDocument(MspOwnedModel):
 
     client = TenantForeignKey(Client, null=True, on_delete=models.PROTECT, related_name="documents")
     name = models.CharField(max_length=255)
-    file = models.FileField(upload_to="client-documents/%Y/%m/")
+    file = models.FileField(upload_to=MspUploadTo("client-document"), max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -172,6 +172,9 @@ def client_update(
     _check_account_manager(msp, fields)
     lock_for_update(client, message="This client no longer exists.")
     before = {**snapshot(client), **_related_snapshot(client)}
+    # the stored name from the row: a model form has already put the new upload on `client`
+    old_logo = (Client.objects.filter(msp=msp, pk=client.pk).values_list("logo", flat=True).first() or ""
+                if "logo" in fields else "")
     for name, value in fields.items():
         setattr(client, name, value)
     if custom_fields is not None:
@@ -179,6 +182,9 @@ def client_update(
                                                    values=custom_fields)
     client.full_clean(exclude=["msp"])
     client.save(force_update=True)
+    if old_logo and client.logo.name != old_logo:  # a replaced logo's file goes once the change is committed
+        storage = client.logo.storage
+        transaction.on_commit(lambda: storage.delete(old_logo))
     if domains is not None:
         client_set_domains(msp=msp, client=client, domains=domains)
     if tags is not None:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("regions/", v.subdivisions, name="subdivisions"),
     path("<int:pk>/", tab_v.ClientDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", v.ClientEditView.as_view(), name="edit"),
+    path("<int:pk>/logo/", tab_v.ClientLogoView.as_view(), name="logo"),
     path("<int:pk>/documents/", tab_v.ClientDocumentsTab.as_view(), name="documents"),
     path("<int:pk>/documents/upload/", tab_v.ClientDocumentUploadView.as_view(), name="document_upload"),
     path("<int:client_pk>/documents/<int:document_pk>/", tab_v.DocumentDownloadView.as_view(),

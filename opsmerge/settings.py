@@ -4,6 +4,7 @@ environment (django-environ). Every variable is documented in README.md."""
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -123,10 +124,39 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (decision 0220): stored per MSP under msp/<msp id>/<kind>/<random token>
+# (opsmerge.files) and only ever streamed by views that check the MSP. No URL serves
+# MEDIA_ROOT or the bucket: MEDIA_URL is never routed, nor used by any template.
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+FILE_STORAGE = env.str("FILE_STORAGE", default="local")  # local | s3
+if FILE_STORAGE not in ("local", "s3"):
+    raise environ.ImproperlyConfigured("FILE_STORAGE must be 'local' or 's3'")
+if FILE_STORAGE == "s3":
+    # Any S3-compatible store (AWS, MinIO, Ceph, Wasabi …) through django-storages.
+    # Objects are private; with querystring_auth an accidental .url would only ever be
+    # a short-lived signed URL, never a public one.
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("FILE_STORAGE_BUCKET"),
+            "endpoint_url": env.str("FILE_STORAGE_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("FILE_STORAGE_REGION", default="") or None,
+            "access_key": env.str("FILE_STORAGE_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("FILE_STORAGE_SECRET_KEY", default="") or None,
+            "location": env.str("FILE_STORAGE_PREFIX", default=""),
+            "addressing_style": env.str("FILE_STORAGE_ADDRESSING_STYLE", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+            "custom_domain": None,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -168,6 +198,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Fixed schedules (the DatabaseScheduler copies them into its table at start); per-MSP
+# ones (Microsoft 365 syncs) are PeriodicTask rows written by their service.
+CELERY_BEAT_SCHEDULE = {
+    "import-files-expire": {
+        "task": "integrations.imports.tasks.import_files_expire_all",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {
@@ -190,6 +228,8 @@ M365_REDIRECT_URL = env.str("M365_REDIRECT_URL", default=f"{SITE_URL}/integratio
 # Uploads
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Uploaded import files are deleted this many days after the upload (the jobs stay).
+IMPORT_FILE_RETENTION_DAYS = env.int("IMPORT_FILE_RETENTION_DAYS", default=30)
 
 # Tenancy: who opens the MSP scope for a request, in order (opsmerge/middleware.py).
 # api.authentication.api_key_msp comes before staff_msp: a request carrying an API key acts as

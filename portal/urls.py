@@ -17,6 +17,7 @@ urlpatterns = [
     path("tickets/new/", pages.ticket_new, name="ticket_new"),
     path("tickets/<int:number>/", pages.ticket_detail, name="ticket"),
     path("attachments/<int:pk>/", pages.attachment, name="attachment"),
+    path("logo/", pages.msp_logo, name="logo"),
     path("assets/", pages.assets, name="assets"),
     path("profile/", pages.profile, name="profile"),
 ]

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from opsmerge.files import MspUploadTo
 from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 
@@ -99,7 +100,7 @@ class TicketComment(MspOwnedModel):
 class TicketAttachment(MspOwnedModel):
     ticket = TenantForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
     comment = TenantForeignKey(TicketComment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="ticket-attachments/%Y/%m/")
+    file = models.FileField(upload_to=MspUploadTo("ticket-attachment"), max_length=255)
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()

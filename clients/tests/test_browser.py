@@ -420,3 +420,24 @@ def test_contact_page_invite_merge_and_delete(signed_in_page):
     assert "Jo Bloggs" not in page.locator("main table").inner_text()
     with unscoped("assert"):
         assert Contact.objects.get(pk=jo.pk).deleted_at is not None
+
+
+def test_uploaded_client_logo_displays_on_the_client_page(signed_in_page, live_server):
+    """Issue 12 item 4: an uploaded logo used to be a broken image (nothing served
+    /media/). Upload one through the edit form; the client header shows it, served by
+    the MSP-checked logo view."""
+    from opsmerge.testing.images import png_bytes
+
+    page = signed_in_page()
+    client = ClientFactory(msp=page.user.msp, name="Contoso Pharma")
+    page.goto(f"{live_server.url}/clients/{client.pk}/edit/")
+    page.locator("input[name=logo]").set_input_files(
+        files=[{"name": "contoso.png", "mimeType": "image/png", "buffer": png_bytes((96, 96))}])
+    page.locator("form button[type=submit].btn-primary").first.click()
+    page.wait_for_url(re.compile(rf"/clients/{client.pk}/$"))
+    logo = page.get_by_test_id("client-logo")
+    logo.wait_for()
+    assert re.search(rf"^/clients/{client.pk}/logo/\?v=[0-9a-f]{{12}}$", logo.get_attribute("src"))
+    page.wait_for_function("document.querySelector('[data-testid=client-logo]').complete")
+    assert logo.evaluate("img => img.naturalWidth") == 96  # decoded: not a broken image
+    screenshot(page, "client-logo-header", full_page=False)

@@ -6,10 +6,11 @@ through opsmerge.registry.panels."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
 from accounts.permissions import Op
+from opsmerge.files import download_name, file_response, safe_extension
 from opsmerge.forms import save_or_errors
 from opsmerge.models import AuditEvent
 from opsmerge.registry import annotations_for
@@ -18,7 +19,7 @@ from opsmerge.views.generic import MspView, ObjectDetailView
 
 from ..business_hours import business_hours_for
 from ..forms import DocumentUploadForm
-from ..models import Client, ClientDocument, CustomField
+from ..models import LOGO_CACHE_SECONDS, Client, ClientDocument, CustomField
 from ..selectors import client_get
 
 
@@ -105,17 +106,26 @@ class ClientDocumentUploadView(ClientDocumentsTab):
 
 
 class DocumentDownloadView(MspView):
+    """A client document: a download, or shown inline when its bytes are a raster
+    image (opsmerge.files.file_response)."""
+
     def get(self, request, client_pk, document_pk):
         client = client_get(msp=self.msp, pk=client_pk)
         document = msp_get_or_404(ClientDocument.objects.all(), msp=self.msp, pk=document_pk, client=client)
-        try:
-            handle = document.file.open("rb")
-        except FileNotFoundError:
-            raise Http404("The file is missing from storage.") from None
-        response = FileResponse(handle, as_attachment=True, filename=document.name if "." in document.name
-                                else document.file.name.rsplit("/", 1)[-1], content_type=document.content_type)
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return file_response(document.file, filename=download_name(document.name, document.file.name),
+                             content_type=document.content_type, inline_image=True)
+
+
+class ClientLogoView(MspView):
+    """The client's logo, inline when it really is a raster image. Its URL carries
+    `?v=<version>` (Client.logo_src), so the browser may keep it for a day."""
+
+    def get(self, request, pk):
+        client = client_get(msp=self.msp, pk=pk)
+        if not client.logo:
+            raise Http404("This client has no logo.")
+        return file_response(client.logo, filename=f"logo{safe_extension(client.logo.name)}", inline_image=True,
+                             cache_seconds=LOGO_CACHE_SECONDS)
 
 
 class DocumentDeleteView(MspView):

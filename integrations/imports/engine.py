@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from opsmerge.audit import audit_record
 from opsmerge.bulk_sql import insert_rows
+from opsmerge.files import local_path
 
 from .cells import clean_cell
 from .columns import header_key
@@ -69,7 +70,13 @@ class JobRunner:
 
     def run(self) -> ImportJob:
         job = self.job
-        path = job.file.path
+        if job.file_removed_at or not job.file:
+            raise ReadError(job.file_removed_note or "The uploaded file is gone: upload it again.")
+        with local_path(job.file) as path:  # a temporary copy when the storage is remote (S3)
+            return self._run(path)
+
+    def _run(self, path: str) -> ImportJob:
+        job = self.job
         batch: list[Row] = []
         for number, cells in iter_rows(path, table_info(job)):
             row = self._row(number, cells)

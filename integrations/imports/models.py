@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from opsmerge.files import MspUploadTo
 from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 from .columns import KIND_CHOICES
@@ -37,8 +38,11 @@ class ImportJob(MspOwnedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    file = models.FileField(upload_to="imports/%Y/%m/")
+    file = models.FileField(upload_to=MspUploadTo("import"), max_length=255, blank=True)
     original_name = models.CharField(max_length=255)
+    file_removed_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the uploaded file was deleted (IMPORT_FILE_RETENTION_DAYS); counts and row errors stay.")
     size = models.PositiveBigIntegerField(default=0)
     file_format = models.CharField(max_length=4, default="csv")  # csv | xlsx
     encoding = models.CharField(max_length=40, blank=True)
@@ -107,6 +111,14 @@ class ImportJob(MspOwnedModel):
         elapsed = (timezone.now() - self.started_at).total_seconds()
         remaining = max(self.total_rows - self.processed_rows, 0)
         return int(elapsed / self.processed_rows * remaining)
+
+    @property
+    def file_removed_note(self) -> str:
+        """What the job page says once the retention task deleted the upload."""
+        if not self.file_removed_at:
+            return ""
+        return (f"The uploaded file was removed after {settings.IMPORT_FILE_RETENTION_DAYS} days (on "
+                f"{self.file_removed_at:%-d %b %Y}); the counts and row errors are kept.")
 
     @property
     def counts(self) -> dict[str, int]:

@@ -11,10 +11,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.permissions import Op, require
 from opsmerge.audit import audit_record
+from opsmerge.files import local_path
 
 from .columns import KINDS, auto_mapping, columns_for, header_key, missing_required
 from .engine import remembered_mapping
@@ -80,7 +82,8 @@ def import_job_create(*, msp, actor, upload, kind: str, mode: str = ImportJob.Mo
     job.file.save(name, upload if hasattr(upload, "chunks") else File(upload, name=name), save=False)
     job.size = job.file.size
     try:
-        info = inspect(job.file.path, name)
+        with local_path(job.file) as path:
+            info = inspect(path, name)
     except ReadError as exc:
         job.status, job.error_message, job.finished_at = ImportJob.Status.FAILED, str(exc), timezone.now()
         job.save()
@@ -159,6 +162,7 @@ def import_job_start(*, msp, job: ImportJob, actor, dry_run: bool | None = None,
         require(actor, Op.IMPORT)
     if job.msp_id != msp.pk or job.status != ImportJob.Status.MAPPING:
         raise ValidationError("This import has already been started.")
+    _require_file(job)
     errors = _job_mapping_errors(job, {int(i): k for i, k in job.mapping.items()})
     if errors:
         raise ValidationError({"mapping": errors})
@@ -183,6 +187,7 @@ def import_job_commit(*, msp, job: ImportJob, actor, confirmed_rows=()) -> Impor
         require(actor, Op.IMPORT)
     if job.msp_id != msp.pk or not job.dry_run or job.status != ImportJob.Status.SUCCEEDED:
         raise ValidationError("Only a finished dry run can be committed.")
+    _require_file(job)
     confirmable = set(likely_duplicate_rows(msp=msp, job=job).values_list("row_number", flat=True))
     confirmed = sorted({int(n) for n in confirmed_rows})
     if set(confirmed) - confirmable:
@@ -215,6 +220,36 @@ def import_job_cancel(*, msp, job: ImportJob, actor) -> ImportJob:
     return job
 
 
+def _require_file(job: ImportJob) -> None:
+    if job.file_removed_at or not job.file:
+        raise ValidationError(f"{job.file_removed_note or 'The uploaded file is gone.'} Upload the file again to "
+                              f"import it.")
+
+
+def import_files_expire(*, msp, now=None, days: int | None = None) -> int:
+    """Delete the uploaded files of this MSP's imports older than `days`
+    (IMPORT_FILE_RETENTION_DAYS); the jobs stay, with their counts and row errors,
+    and say when the file went. A dry run and its commit share one stored file: it
+    goes when every job using it is old enough and none is queued or running.
+    Idempotent: a second run finds nothing. Returns the number of files deleted."""
+    now = now or timezone.now()
+    days = settings.IMPORT_FILE_RETENTION_DAYS if days is None else days
+    cutoff = now - timezone.timedelta(days=days)
+    with_file = ImportJob.objects.filter(msp=msp, file_removed_at__isnull=True).exclude(file="")
+    expired = set(with_file.filter(created_at__lt=cutoff).exclude(status__in=ImportJob.ACTIVE_STATUSES)
+                  .values_list("file", flat=True))
+    kept = set(with_file.filter(Q(created_at__gte=cutoff) | Q(status__in=ImportJob.ACTIVE_STATUSES), file__in=expired)
+               .values_list("file", flat=True))
+    storage = ImportJob._meta.get_field("file").storage
+    removed = 0
+    for name in sorted(expired - kept):
+        storage.delete(name)  # first the file: if the update below fails, the next run retries (no-op delete)
+        ImportJob.objects.filter(msp=msp, file=name, file_removed_at__isnull=True).update(file="",
+                                                                                           file_removed_at=now)
+        removed += 1
+    return removed
+
+
 def likely_duplicate_rows(*, msp, job: ImportJob):
     """The dry run's rows skipped as likely duplicates of existing clients: its review
     lists them so the user can confirm each one (import anyway)."""
@@ -236,6 +271,7 @@ def import_job_resume(*, msp, job: ImportJob, actor) -> ImportJob:
     resumable = (job.status == ImportJob.Status.FAILED and job.headers) or import_job_is_stalled(job)
     if not resumable:
         raise ValidationError("Only a failed or stalled import can be resumed.")
+    _require_file(job)
     job.status, job.error_message, job.finished_at = ImportJob.Status.QUEUED, "", None
     job.save(update_fields=["status", "error_message", "finished_at"])
     _enqueue(job)

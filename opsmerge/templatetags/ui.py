@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from opsmerge import registry
+from opsmerge.files import version_token
 from opsmerge.nav import nav_for
 
 register = template.Library()
@@ -47,6 +48,12 @@ def url(obj) -> str:
     from opsmerge.links import object_url
 
     return object_url(obj)
+
+
+@register.filter
+def file_version(fieldfile) -> str:
+    """`?v=` token of a stored file, for cacheable file URLs (opsmerge.files)."""
+    return version_token(fieldfile) if fieldfile else ""
 
 
 @register.filter

@@ -4,9 +4,11 @@ portal/selectors.py, which pins MSP, client and (unless allowed) contact."""
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from contacts.services import contact_update
+from opsmerge.files import file_response, safe_extension
 from tickets.forms import add_service_errors
 from tickets.models import Ticket, TicketAttachment
 from tickets.services import ticket_comment_add, ticket_create
@@ -75,6 +77,15 @@ def ticket_detail(request, identity, number):
 @portal_login_required
 def attachment(request, identity, pk):
     return attachment_response(portal_attachment_get(identity, pk))
+
+
+@portal_login_required
+def msp_logo(request, identity):
+    """The contact's own MSP's logo (the portal header), inline when it is a raster image."""
+    logo = identity.msp.logo
+    if not logo:
+        raise Http404("No logo.")
+    return file_response(logo, filename=f"logo{safe_extension(logo.name)}", inline_image=True)
 
 
 @portal_login_required
