@@ -10,11 +10,13 @@ back) when any row no longer holds the value the merge gave it.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from psycopg.types.json import Jsonb
 
 from .models import ClientMergeChange
 
@@ -85,6 +87,30 @@ def _cast(model: type[models.Model], column: str, expr: str) -> str:
     return f"({expr} #>> '{{}}')::{db_type}"
 
 
+def _parses_by_session(model: type[models.Model], column: str) -> bool:
+    """Whether turning the column's logged text back into its type depends on the
+    session (DateStyle, TimeZone): dates and times. PostgreSQL calls such casts
+    STABLE, and Citus refuses them in an UPDATE that reads a column on the nodes."""
+    field = next(f for f in model._meta.concrete_fields if f.column == column)
+    return field.db_type(connection).startswith(("timestamp", "date", "time"))
+
+
+def _restore_values(cursor, model, column: str, *, msp_id: int, merge_id: int, step: int) -> None:
+    """UPDATE back to the logged old values, sent as typed constants (VALUES), for
+    the columns _parses_by_session() names. Only rows still holding the merge's new
+    value change; cursor.rowcount is the number restored."""
+    table, col = _q(model._meta.db_table), _q(column)
+    db_type = next(f for f in model._meta.concrete_fields if f.column == column).db_type(connection)
+    cursor.execute(f"SELECT row_id, old_value #>> '{{}}', new_value #>> '{{}}' FROM {LOG_TABLE} "
+                   "WHERE msp_id = %s AND merge_id = %s AND step = %s", [msp_id, merge_id, step])
+    rows = cursor.fetchall()
+    values = ", ".join([f"(%s::bigint, %s::{db_type}, %s::{db_type})"] * len(rows))
+    cursor.execute(
+        f"""UPDATE {table} AS t SET {col} = v.old FROM (VALUES {values}) AS v(id, old, new)
+            WHERE t.msp_id = %s AND t.id = v.id AND t.{col} IS NOT DISTINCT FROM v.new""",
+        [value for row in rows for value in row] + [msp_id])
+
+
 def changes_undo(*, msp_id: int, merge_id: int) -> dict[str, int]:
     """Replay the merge's log backwards. Raises ValidationError (the caller's
     transaction rolls back) when a logged row changed since the merge."""
@@ -99,7 +125,7 @@ def changes_undo(*, msp_id: int, merge_id: int) -> dict[str, int]:
         for step, label, column, expected in steps:
             model = apps.get_model(label)
             table = _q(model._meta.db_table)
-            if column:
+            if column and not _parses_by_session(model, column):
                 col = _q(column)
                 cursor.execute(
                     f"""UPDATE {table} AS t SET {col} = {_cast(model, column, 'c.old_value')}
@@ -109,13 +135,19 @@ def changes_undo(*, msp_id: int, merge_id: int) -> dict[str, int]:
                     [msp_id, merge_id, step, msp_id],
                 )
                 what = f"{model._meta.verbose_name_plural} ({column})"
+            elif column:
+                _restore_values(cursor, model, column, msp_id=msp_id, merge_id=merge_id, step=step)
+                what = f"{model._meta.verbose_name_plural} ({column})"
             else:
+                # The rows come to the coordinator and go back as one INSERT … SELECT over
+                # an array: jsonb_populate_record parses by the session's settings, which
+                # a distributed database does not evaluate on its nodes.
+                cursor.execute(f"SELECT old_value FROM {LOG_TABLE} WHERE msp_id = %s AND merge_id = %s AND step = %s",
+                               [msp_id, merge_id, step])
+                rows = Jsonb([json.loads(value) for (value,) in cursor.fetchall()])  # Django reads jsonb as text
                 cursor.execute(
-                    f"""INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, c.old_value)).*
-                        FROM {LOG_TABLE} AS c WHERE c.msp_id = %s AND c.merge_id = %s AND c.step = %s
-                        ON CONFLICT DO NOTHING""",
-                    [msp_id, merge_id, step],
-                )
+                    f"""INSERT INTO {table} SELECT (jsonb_populate_record(NULL::{table}, r)).*
+                        FROM jsonb_array_elements(%s::jsonb) AS r ON CONFLICT DO NOTHING""", [rows])
                 what = f"deleted {model._meta.verbose_name_plural}"
             if cursor.rowcount != expected:
                 raise ValidationError(

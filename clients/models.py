@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from opsmerge.address import PostalAddress
 from opsmerge.files import MspUploadTo, version_token
-from opsmerge.tenancy import MspOwnedModel, TenantForeignKey, msp_manager
+from opsmerge.tenancy import MspOwnedModel, MspQuerySet, TenantForeignKey, msp_manager
 from opsmerge.validators import validate_digits, validate_time_zone
 
 LOGO_CACHE_SECONDS = 24 * 60 * 60  # the logo URL is versioned (Client.logo_src)
@@ -60,7 +60,7 @@ class CustomField(MspOwnedModel):
         return self.label
 
 
-class ClientQuerySet(models.QuerySet):
+class ClientQuerySet(MspQuerySet):
     def not_archived(self):
         return self.exclude(status=Client.Status.ARCHIVED)
 

@@ -4,10 +4,10 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from opsmerge.tenancy import MspOwnedModel, TenantForeignKey, msp_manager
+from opsmerge.tenancy import MspOwnedModel, MspQuerySet, TenantForeignKey, msp_manager
 
 
-class ContactQuerySet(models.QuerySet):
+class ContactQuerySet(MspQuerySet):
     def alive(self):
         """Not soft-deleted: what lists and pickers show (seed 002)."""
         return self.filter(deleted_at__isnull=True)

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import connection, connections
+from psycopg import pq
 
 from . import schema
 
@@ -137,5 +138,7 @@ def multi_shard_allowed(reason: str):
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET {MULTI_SHARD_GUC} TO %s", [before])
+        # In a failed transaction nothing can run; its rollback undoes the SET anyway.
+        if connection.connection.info.transaction_status != pq.TransactionStatus.INERROR:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET {MULTI_SHARD_GUC} TO %s", [before])

@@ -24,6 +24,7 @@ log = logging.getLogger("opsmerge.tenancy")
 
 __all__ = [
     "MspOwnedModel",
+    "MspQuerySet",
     "ScopeError",
     "TenantForeignKey",
     "current_msp",
@@ -40,8 +41,23 @@ def tenant_model() -> type[models.Model]:
     return apps.get_model(settings.OPSMERGE_TENANT_MODEL)
 
 
-def msp_manager(queryset_class: type[models.QuerySet] = models.QuerySet):
+class MspQuerySet(models.QuerySet):
+    """The queryset of MSP-owned models."""
+
+    def delete(self):
+        # Django's deletion collector finds related rows and deletes by id lists,
+        # without the MSP: on Citus that reaches every node. Deletes are rare and
+        # bounded by the ids collected here, so they are an allowed exception.
+        from .citus import multi_shard_allowed
+
+        with multi_shard_allowed("deletion: Django's collector works by id"):
+            return super().delete()
+
+
+def msp_manager(queryset_class: type[models.QuerySet] = MspQuerySet):
     """A manager that filters by the active MSP scope and raises when none is open."""
+    if not issubclass(queryset_class, MspQuerySet):
+        raise TypeError(f"{queryset_class.__name__} must subclass opsmerge.tenancy.MspQuerySet")
     return ScopedManager(_manager_class=models.Manager.from_queryset(queryset_class), msp="msp")
 
 
@@ -65,6 +81,12 @@ class MspOwnedModel(models.Model):
         values = [value for value in values if value[0].attname != "msp_id"]
         return super()._do_update(base_qs.filter(msp_id=self.msp_id), using, pk_val, values, update_fields,
                                   forced_update)
+
+    def delete(self, using=None, keep_parents=False):
+        from .citus import multi_shard_allowed
+
+        with multi_shard_allowed("deletion: Django's collector works by id"):
+            return super().delete(using=using, keep_parents=keep_parents)
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         msp_id = self.__dict__.get("msp_id")  # not self.msp_id: a deferred msp_id is loaded through here
@@ -109,6 +131,8 @@ class TenantForeignKey(models.ForeignKey):
         # full_clean()'s "does the target exist" check, within the row's own MSP: a
         # target of another MSP is "does not exist", as it is for every other reader
         msp_id = model_instance.__dict__.get("msp_id") if model_instance is not None else None
+        if msp_id is None:  # a new row a form validates before the service sets its MSP
+            msp_id = getattr(current_msp(), "pk", None)
         if msp_id is None:
             return super().validate(value, model_instance)
         models.Field.validate(self, value, model_instance)  # choices, null, blank
