@@ -8,11 +8,12 @@ PY     := $(VENV)/bin/python
 REQ_HASH := $(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 STAMP    := $(VENV)/.installed-$(REQ_HASH)
 
-.PHONY: run test lint bench install help
+.PHONY: run test test-citus lint bench install help
 
 help:
 	@echo "make run            start the whole product (web, Celery worker + beat) with demo data"
 	@echo "make test           run the test suite (pytest) against PostgreSQL and Redis"
+	@echo "make test-citus     a core subset of the tests on a three-node Citus cluster (bin/test-citus)"
 	@echo "make lint           ruff check ."
 	@echo "make bench NAME=x   run one benchmark (python -m bench x); without NAME: list them"
 
@@ -37,6 +38,9 @@ test: $(STAMP)
 	  if [ -n "$(ARGS)" ]; then echo "make test: no tests matched ARGS=$(ARGS)"; exit 0; \
 	  else echo "make test: pytest collected no tests at all"; exit 1; fi; \
 	fi; exit $$status
+
+test-citus: $(STAMP)
+	bash bin/test-citus $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

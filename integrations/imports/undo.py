@@ -35,17 +35,17 @@ def import_job_can_undo(job: ImportJob) -> bool:
             and ImportChange.objects.filter(msp=job.msp_id, job=job).exists())
 
 
-def _describe(model, ids: list[int]) -> str:
+def _describe(model, msp_id: int, ids: list[int]) -> str:
     """A few of the rows, as the user knows them (contacts by email, others by name)."""
     names = []
-    for obj in model._base_manager.filter(pk__in=ids[:3]):
+    for obj in model._base_manager.filter(msp_id=msp_id, pk__in=ids[:3]):
         names.append(getattr(obj, "email", "") or str(obj))
     return ", ".join(names)
 
 
-def _refuse(model, ids: list[int], total: int, why: str) -> None:
+def _refuse(model, msp_id: int, ids: list[int], total: int, why: str) -> None:
     plural = model._meta.verbose_name_plural
-    sample = _describe(model, ids)
+    sample = _describe(model, msp_id, ids)
     raise ValidationError(f"Undo refused: {len(ids) if len(ids) < 50 else 'at least 50'} of {total} {plural} {why} "
                           f"({sample}{' …' if len(ids) > 3 else ''}). Nothing was changed.")
 
@@ -73,7 +73,7 @@ def _references(cursor, model, msp_id: int, job_id: int) -> None:
         if ids:
             cursor.execute(f"SELECT count(*) FROM {LOG_TABLE} WHERE msp_id = %s AND job_id = %s AND model = %s "
                            f"AND op = 'created'", [msp_id, job_id, label])
-            _refuse(model, ids, cursor.fetchone()[0],
+            _refuse(model, msp_id, ids, cursor.fetchone()[0],
                     f"created by this import are now used by {other._meta.verbose_name_plural}")
 
 
@@ -86,7 +86,7 @@ def _undo_created(cursor, model, msp_id: int, job_id: int, step: int, expected: 
             LIMIT 50""", [msp_id, job_id, step])
     changed = [r[0] for r in cursor.fetchall()]
     if changed:
-        _refuse(model, changed, expected, "created by this import changed or were deleted since")
+        _refuse(model, msp_id, changed, expected, "created by this import changed or were deleted since")
     cursor.execute(f"DELETE FROM {table} AS t USING {LOG_TABLE} AS c WHERE {where} AND t.id = c.row_id "
                    f"AND t.msp_id = c.msp_id AND t.msp_id = %s", [msp_id, job_id, step, msp_id])
     return cursor.rowcount
@@ -102,7 +102,7 @@ def _undo_updated(cursor, model, msp_id: int, job_id: int, step: int, expected: 
             LIMIT 50""", [msp_id, job_id, step])
     changed = [r[0] for r in cursor.fetchall()]
     if changed:
-        _refuse(model, changed, expected, "updated by this import changed since")
+        _refuse(model, msp_id, changed, expected, "updated by this import changed since")
     cursor.execute(f"SELECT DISTINCT jsonb_object_keys(old_value) FROM {LOG_TABLE} AS c WHERE {where}",
                    [msp_id, job_id, step])
     logged = {r[0] for r in cursor.fetchall()}
