@@ -49,6 +49,8 @@ def prepare_database(*, fresh_template: bool = False) -> str:
 
     db = settings.DATABASES["default"]
     name = db["NAME"]
+    if not settings.BENCH_RECREATE:
+        return empty_database()
     if name == settings.BENCH_SOURCE_DATABASE:
         raise SystemExit("BENCH_DATABASE_NAME must differ from the application's database")
     template = f"{name}_tpl"
@@ -78,6 +80,21 @@ def prepare_database(*, fresh_template: bool = False) -> str:
     admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     connections["default"].settings_dict["NAME"] = name
     return name
+
+
+def empty_database() -> str:
+    """BENCH_DATABASE_URL's database (e.g. a Citus coordinator's, which exists on every
+    node): migrated, then every table emptied but the migration history."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    tables = [t for t in connection.introspection.table_names() if t != "django_migrations"]
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in tables))
+    _log(f"{connection.settings_dict['NAME']} migrated and emptied in {time.perf_counter() - started:.1f}s")
+    return connection.settings_dict["NAME"]
 
 
 def run_one(name: str) -> int:
