@@ -5,11 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Count
 from django.shortcuts import render
-from django.urls import reverse
 
 from opsmerge.forms import MspModelForm
-from opsmerge.tenancy import msp_get_or_404
-from opsmerge.views.generic import ObjectEditView, msp_view
+from opsmerge.views.generic import msp_view
+from opsmerge.views.settings_pages import SettingsObjectEditView
 
 from .models import TechGroup, User
 from .permissions import Op
@@ -46,23 +45,9 @@ def tech_group_list(request):
     return render(request, "settings/tech_groups.html", {"groups": groups})
 
 
-class TechGroupEditView(ObjectEditView):
+class TechGroupEditView(SettingsObjectEditView):
     form_class = TechGroupForm
-    permission = Op.SETTINGS
-    template_name = "settings/form.html"
-    success_message = "Tech group {object} saved."
-
-    def get_object(self):
-        if "tech_group_pk" not in self.kwargs:
-            return None
-        return msp_get_or_404(TechGroup.objects.all(), msp=self.msp, pk=self.kwargs["tech_group_pk"])
-
-    def get_context_data(self, **kwargs):
-        return {**kwargs, "heading": f"Edit {self.object}" if self.object else "New tech group",
-                "section_url": reverse("settings:tech_groups")}
-
-    def get_success_url(self, obj):
-        return reverse("settings:tech_groups")
-
-    def get_cancel_url(self):
-        return reverse("settings:tech_groups")
+    model = TechGroup
+    pk_kwarg = "tech_group_pk"
+    list_url_name = "settings:tech_groups"
+    noun = "tech group"

@@ -11,7 +11,8 @@ from django.urls import reverse
 from accounts.permissions import Op
 from opsmerge.forms import MspModelForm
 from opsmerge.tenancy import msp_get_or_404
-from opsmerge.views.generic import MspView, ObjectEditView, msp_view
+from opsmerge.views.generic import MspView, msp_view
+from opsmerge.views.settings_pages import SettingsObjectEditView
 
 from ..custom_field_services import custom_field_create, custom_field_delete, custom_field_update
 from ..models import CustomField
@@ -47,26 +48,12 @@ def custom_field_list(request):
         "fields": CustomField.objects.filter(msp=request.msp)})
 
 
-class CustomFieldEditView(ObjectEditView):
+class CustomFieldEditView(SettingsObjectEditView):
     form_class = CustomFieldForm
-    permission = Op.SETTINGS
-    template_name = "settings/form.html"
-    success_message = "Custom field {object} saved."
-
-    def get_object(self):
-        if "custom_field_pk" not in self.kwargs:
-            return None
-        return msp_get_or_404(CustomField.objects.all(), msp=self.msp, pk=self.kwargs["custom_field_pk"])
-
-    def get_context_data(self, **kwargs):
-        return {**kwargs, "heading": f"Edit {self.object}" if self.object else "New custom field",
-                "section_url": reverse("settings:custom_fields")}
-
-    def get_success_url(self, obj):
-        return reverse("settings:custom_fields")
-
-    def get_cancel_url(self):
-        return reverse("settings:custom_fields")
+    model = CustomField
+    pk_kwarg = "custom_field_pk"
+    list_url_name = "settings:custom_fields"
+    noun = "custom field"
 
 
 class CustomFieldDeleteView(MspView):
