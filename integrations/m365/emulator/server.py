@@ -32,6 +32,7 @@ GRAPH_RESOURCES = {
     "deviceManagement/managedDevices": ("managed", "DeviceManagementManagedDevices.Read.All"),
 }
 ORG_ROLES = {"Organization.Read.All", "Directory.Read.All"}
+GRAPH_SCOPES = {"https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default"}
 # $filter on a listing: only what OpsMerge uses, DateTimeOffset comparisons of managedDevices.
 FILTERABLE = {"managed": {"lastSyncDateTime"}}
 _FILTER = re.compile(r"^(\w+) (ge|gt|le|lt) (\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d))$")
@@ -214,7 +215,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._aadsts(90002, tid, client_id)
         if tenant.token_error:
             return self._aadsts(tenant.token_error, tid, client_id)
-        if form.get("grant_type") != "client_credentials" or not form.get("scope", "").endswith("/.default"):
+        # Like Entra: the scope names Graph's resource, whatever host the request reached.
+        if form.get("grant_type") != "client_credentials" or form.get("scope", "") not in GRAPH_SCOPES:
             return self._send(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: scope.",
                                     "error_codes": [1002012]})
         if app is None or not tenant.consented:
@@ -287,6 +289,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(*_graph_error(403, "Authorization_RequestDenied",
                                                 "Insufficient privileges to complete the operation."))
             return self._send(200, {"value": [tenant.organization()]})
+        single = re.fullmatch(r"(users|devices)/([0-9a-fA-F-]{36})", resource_path)
+        if single:
+            return self._one(tenant, roles, single[1], single[2], query)
         delta = resource_path.endswith("/delta")
         name = resource_path.removesuffix("/delta")
         if name not in GRAPH_RESOURCES or (delta and name not in ("users", "devices")):
@@ -301,6 +306,20 @@ class Handler(BaseHTTPRequestHandler):
             if delta:
                 return self._delta(tenant, name, resource, query)
             return self._list(tenant, name, resource, query)
+
+    def _one(self, tenant, roles, name: str, oid: str, query: dict):
+        """GET /users/{id}, /devices/{id}: one live object ($select honoured), else 404."""
+        resource, role = GRAPH_RESOURCES[name]
+        if role not in roles:
+            return self._send(*_graph_error(403, "Authorization_RequestDenied",
+                                            "Insufficient privileges to complete the operation."))
+        select = [s for s in query.get("$select", "").split(",") if s]
+        with self.server.state.lock:
+            if not tenant.live(resource, oid):
+                return self._send(*_graph_error(404, "Request_ResourceNotFound",
+                                                f"Resource '{oid}' does not exist or one of its queried "
+                                                "reference-property objects are not present."))
+            return self._send(200, _select(tenant.objects[resource][oid], select))
 
     def _list(self, tenant, name: str, resource: str, query: dict):
         if "$skiptoken" in query:
@@ -461,6 +480,8 @@ class Emulator:
         return {
             "M365_AUTHORITY_HOST": self.base_url,
             "M365_GRAPH_URL": self.base_url,
+            # A proxy in front of Graph: the token is still for Graph's resource.
+            "M365_GRAPH_SCOPE": "https://graph.microsoft.com/.default",
             "M365_CA_BUNDLE": str(self.ca_path),
             "M365_CLIENT_ID": self.client_id,
             "M365_CLIENT_SECRET": self.client_secret,

@@ -149,8 +149,21 @@ class EmuTenant:
         self._touch(resource, oid, None)
 
     def check_in(self, oid: str, **changes) -> dict:
-        """An Intune device syncs with Intune now (lastSyncDateTime = now), reporting `changes`."""
-        return self.update("managed", oid, lastSyncDateTime=graph_now(), **changes)
+        """An Intune device syncs with Intune now (lastSyncDateTime = now), reporting `changes`.
+        As in Entra, Intune writes a new compliance state onto the device object too."""
+        managed = self.update("managed", oid, lastSyncDateTime=graph_now(), **changes)
+        if "complianceState" in changes:
+            device = self._entra_by_device_id().get(managed.get("azureADDeviceId"))
+            if device is not None:
+                self.update("devices", device, isCompliant=changes["complianceState"] == "compliant")
+        return managed
+
+    def _entra_by_device_id(self) -> dict[str, str]:
+        index = getattr(self, "_device_index", None)
+        if index is None or len(index) != len(self.objects["devices"]):
+            index = self._device_index = {o["deviceId"]: oid for oid, o in self.objects["devices"].items()
+                                          if o.get("deviceId")}
+        return index
 
     def restore(self, resource: str, oid: str) -> None:
         self.removed[resource].pop(oid, None)
