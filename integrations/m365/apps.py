@@ -14,12 +14,15 @@ class M365Config(AppConfig):
             DeleteGate,
             NavItem,
             Panel,
+            RelatedCount,
             client_delete_gates,
             client_tabs,
             nav,
             panels,
+            related_counts,
         )
 
+        from . import health
         from . import panels as p
 
         nav.register(NavItem("Integrations", "m365:index", "plug", namespaces=("m365",)), before="activity")
@@ -28,6 +31,11 @@ class M365Config(AppConfig):
         panels.register(Panel("clients.Client", "m365", "m365/_client_stat.html", p.client_tenants, slot="stats"))
         panels.register(Panel("clients.Client", "m365_tenants", "m365/_client_tenants_card.html", p.client_tenants))
         client_delete_gates.register(DeleteGate("m365_connected", p.connected_tenants_gate))
+        # Seed 001's customer list columns (and the overview's figures): one subquery each.
+        for name, expression in (("m365_tenant_count", health.client_tenant_count),
+                                 ("m365_licensed_users", health.client_licensed_users),
+                                 ("m365_health_rank", health.client_health_rank)):
+            related_counts.register(RelatedCount("clients.Client", name, expression, on_list=True))
         post_save.connect(_msp_saved, sender=Msp, dispatch_uid="m365-schedule-interval")
 
 

@@ -61,6 +61,11 @@ def intune_overlap_minutes() -> float:
     return _setting("M365_INTUNE_OVERLAP_MINUTES", 15.0)
 
 
+def health_every_minutes() -> int:
+    """How often each MSP's tenants' health is read on its own (besides after each sync)."""
+    return int(_setting("M365_HEALTH_EVERY_MINUTES", 360, int))
+
+
 def http_timeout() -> float:
     return _setting("M365_HTTP_TIMEOUT", 60.0)
 

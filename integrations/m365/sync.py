@@ -28,6 +28,7 @@ from opsmerge.bulk_sql import insert_rows, update_rows
 from . import conf
 from .errors import Kind, M365Error
 from .graph import GraphClient
+from .health import tenant_health_refresh
 from .locks import TenantLock
 from .mapping import (
     ASSET_LINK,
@@ -634,6 +635,10 @@ def tenant_sync(*, msp, tenant: M365Tenant, trigger: str = SyncRun.Trigger.MANUA
             except Exception:
                 log.exception("m365 sync run %s could not be closed", run.pk)
             raise
+        # Health rides on the sync's token and session; its problems never fail the sync.
+        tenant_health_refresh(msp=msp, tenant=tenant, graph=engine.graph)
+        if tenant.health_error:
+            engine.notes.append(f"Health: {tenant.health_error}")
         finish_run(msp=msp, tenant=tenant, run=run, status=SyncRun.Status.SUCCEEDED,
                    counts=engine._counts_json(), notes=engine.notes, graph=engine.graph)
         audit_record(msp=msp, action="m365.sync", obj=tenant, client=tenant.client, actor=actor,

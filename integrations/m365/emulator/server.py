@@ -7,6 +7,9 @@ Routes (see design/m365-sync.md §6):
   GET  /v1.0/organization
   GET  /v1.0/users, /v1.0/users/delta, /v1.0/devices, /v1.0/devices/delta
   GET  /v1.0/deviceManagement/managedDevices          ($filter=lastSyncDateTime ge <time>)
+  GET  /v1.0/users/{id}, /v1.0/devices/{id}
+  GET  /v1.0/users/$count (ConsistencyLevel: eventual), /v1.0/subscribedSkus, /v1.0/security/secureScores,
+       /v1.0/reports/authenticationMethods/userRegistrationDetails (paged)
   GET/POST /_emulator/...                                control API (CLI use: counters, mutations)
 """
 
@@ -32,6 +35,13 @@ GRAPH_RESOURCES = {
     "deviceManagement/managedDevices": ("managed", "DeviceManagementManagedDevices.Read.All"),
 }
 ORG_ROLES = {"Organization.Read.All", "Directory.Read.All"}
+# Health reads: route name, the roles that allow it (any one).
+HEALTH_ROUTES = {
+    "users/$count": ("users_count", {"User.Read.All", "Directory.Read.All"}),
+    "subscribedSkus": ("subscribedSkus", {"LicenseAssignment.Read.All", "Organization.Read.All", "Directory.Read.All"}),
+    "security/secureScores": ("secureScores", {"SecurityEvents.Read.All", "SecurityEvents.ReadWrite.All"}),
+    "reports/authenticationMethods/userRegistrationDetails": ("userRegistrationDetails", {"AuditLog.Read.All"}),
+}
 GRAPH_SCOPES = {"https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default"}
 # $filter on a listing: only what OpsMerge uses, DateTimeOffset comparisons of managedDevices.
 FILTERABLE = {"managed": {"lastSyncDateTime"}}
@@ -269,6 +279,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- Graph ------------------------------------------------------------------------------
     def _graph(self, resource_path: str, query: dict):
         route = resource_path.replace("deviceManagement/managedDevices", "managed").replace("/", "_")
+        if resource_path in HEALTH_ROUTES:
+            route = HEALTH_ROUTES[resource_path][0]
         self._count(route)
         with self.server.state.lock:
             self.server.state.queries.append((route, dict(query)))
@@ -289,6 +301,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(*_graph_error(403, "Authorization_RequestDenied",
                                                 "Insufficient privileges to complete the operation."))
             return self._send(200, {"value": [tenant.organization()]})
+        if resource_path in HEALTH_ROUTES:
+            if not roles & HEALTH_ROUTES[resource_path][1]:
+                return self._send(*_graph_error(403, "Authorization_RequestDenied",
+                                                "Insufficient privileges to complete the operation."))
+            with self.server.state.lock:
+                return self._health(tenant, route, query)
         single = re.fullmatch(r"(users|devices)/([0-9a-fA-F-]{36})", resource_path)
         if single:
             return self._one(tenant, roles, single[1], single[2], query)
@@ -306,6 +324,41 @@ class Handler(BaseHTTPRequestHandler):
             if delta:
                 return self._delta(tenant, name, resource, query)
             return self._list(tenant, name, resource, query)
+
+    def _health(self, tenant, route: str, query: dict):
+        base = f"{self._base()}/v1.0"
+        if route == "users_count":
+            # An advanced query: Graph refuses it without ConsistencyLevel: eventual.
+            if self.headers.get("ConsistencyLevel", "").lower() != "eventual" or \
+                    query.get("$filter", "").replace(" ", "") != "assignedLicenses/$countne0":
+                return self._send(*_graph_error(400, "Request_UnsupportedQuery",
+                                                "Unsupported query: ConsistencyLevel: eventual and a supported "
+                                                "$filter are required."))
+            count = sum(1 for oid in tenant.order["users"]
+                        if tenant.live("users", oid) and tenant.objects["users"][oid].get("assignedLicenses"))
+            return self._send(200, str(count), content_type="text/plain; charset=utf-8")
+        if route == "subscribedSkus":  # not paged: every SKU in one answer
+            return self._send(200, {"@odata.context": f"{base}/$metadata#subscribedSkus",
+                                    "value": [dict(s) for s in tenant.skus]})
+        if route == "secureScores":
+            try:
+                top = int(query.get("$top", 100))
+            except ValueError:
+                top = -1
+            if top < 1:
+                return self._send(*_graph_error(400, "BadRequest", "Invalid $top."))
+            return self._send(200, {"@odata.context": f"{base}/$metadata#security/secureScores",
+                                    "value": [dict(s) for s in tenant.secure_scores[:top]]})
+        # userRegistrationDetails: paged, nextLink with an opaque skiptoken
+        rows = tenant.registrations()
+        offset = _unb64(query["$skiptoken"])["o"] if "$skiptoken" in query else 0
+        page = self.server.state.registration_page_size
+        body = {"@odata.context": f"{base}/$metadata#reports/authenticationMethods/userRegistrationDetails",
+                "value": rows[offset:offset + page]}
+        if offset + page < len(rows):
+            body["@odata.nextLink"] = (f"{base}/reports/authenticationMethods/userRegistrationDetails"
+                                       f"?$skiptoken={_b64({'o': offset + page})}")
+        return self._send(200, body)
 
     def _one(self, tenant, roles, name: str, oid: str, query: dict):
         """GET /users/{id}, /devices/{id}: one live object ($select honoured), else 404."""
