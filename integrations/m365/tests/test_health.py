@@ -109,3 +109,59 @@ def test_customer_health_is_the_worst_tenant_and_users_are_summed(scoped):
             status_of(rows[worst.pk].m365_health_rank)) == (2, 15, "attention")
     assert status_of(rows[calm.pk].m365_health_rank) == "healthy" and rows[calm.pk].m365_licensed_users == 3
     assert (rows[bare.pk].m365_tenant_count, status_of(rows[bare.pk].m365_health_rank)) == (0, "no_tenants")
+
+
+def _world(msp):
+    calm = ClientFactory(msp=msp, name="Calm Co")
+    M365TenantFactory(msp=msp, client=calm, licensed_users=7, secure_score_pct=72.0)
+    red = ClientFactory(msp=msp, name="Red Co")
+    M365TenantFactory(msp=msp, client=red, licensed_users=40, licences_suspended=1)
+    M365TenantFactory(msp=msp, client=red, licensed_users=2)
+    ClientFactory(msp=msp, name="Bare Co")
+    return calm, red
+
+
+def test_customer_list_shows_sorts_and_filters_health(web, msp, scoped):
+    _world(msp)
+    html = web.get("/clients/").content.decode()
+    for label in ("Tenants", "Total users", "Health", "Critical", "Healthy", "No tenants"):
+        assert label in html
+    worst_first = web.get("/clients/?sort=-m365_health").content.decode()
+    assert worst_first.index("Red Co") < worst_first.index("Calm Co") < worst_first.index("Bare Co")
+    most_users = web.get("/clients/?sort=-m365_users").content.decode()
+    assert most_users.index("Red Co") < most_users.index("Calm Co")
+    only_red = web.get("/clients/?health=critical").content.decode()
+    assert "Red Co" in only_red and "Calm Co" not in only_red and "Bare Co" not in only_red
+
+
+def test_customer_list_queries_stay_constant(web, msp, scoped):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert web.get("/clients/?health=healthy").status_code == 200
+        return len(captured.captured_queries)
+
+    _world(msp)
+    few = count()
+    for n in range(6):
+        client = ClientFactory(msp=msp, name=f"More {n}")
+        M365TenantFactory(msp=msp, client=client, licensed_users=n, secure_score_pct=60.0)
+    assert count() == few
+
+
+def test_overview_shows_the_summaries(web, msp, scoped):
+    calm, _ = _world(msp)
+    M365Tenant.objects.filter(msp=msp, client=calm).update(**OVERVIEW_HEALTH)
+    html = web.get(f"/clients/{calm.pk}/").content.decode()
+    assert "Microsoft 365 Business Premium" in html and "<svg class=\"trend\"" in html and "72%" in html
+    assert "AuditLog.Read.All" in html
+
+
+OVERVIEW_HEALTH = {
+    "secure_score": 57.6, "secure_score_max": 80, "secure_score_pct": 72.0, "health_missing": {"mfa": "AuditLog.Read.All"},
+    "secure_score_trend": [["2026-11-01", 60.0], ["2026-11-15", 66.0], ["2026-12-01", 72.0]],
+    "licences": [{"sku": "SPB", "name": "Microsoft 365 Business Premium", "consumed": 7, "prepaid": 9, "warning": 0,
+                  "suspended": 0}],
+}
