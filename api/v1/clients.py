@@ -38,8 +38,8 @@ class PrimaryContactSerializer(serializers.ModelSerializer):
 
 class M365SummarySerializer(serializers.Serializer):
     licensed_users = serializers.IntegerField()
-    licences_assigned = serializers.IntegerField()
-    licences_bought = serializers.IntegerField()
+    licences_assigned = serializers.IntegerField(help_text="Paid licences assigned (free SKUs left out).")
+    licences_bought = serializers.IntegerField(help_text="Paid licences bought (free SKUs left out).")
     lowest_secure_score_pct = serializers.FloatField(allow_null=True, help_text="The lowest tenant's, 0–100.")
     mfa_registered_pct = serializers.FloatField(allow_null=True)
     permissions_missing = serializers.ListField(child=serializers.CharField(),
@@ -86,7 +86,7 @@ class ClientSerializer(serializers.ModelSerializer):
     @extend_schema_field(M365SummarySerializer)
     def get_m365_summary(self, client) -> dict:
         tenants = client.m365_tenants.all()
-        licences = [sku for t in tenants for sku in t.licences or []]
+        licences = [sku for t in tenants for sku in t.licences or [] if not sku.get("free")]
         scores = [t.secure_score_pct for t in tenants if t.secure_score_pct is not None]
         mfa = [t for t in tenants if t.mfa_users]
         return {

@@ -34,6 +34,7 @@ class LicenceSerializer(serializers.Serializer):
     prepaid = serializers.IntegerField(help_text="Units bought and enabled.")
     warning = serializers.IntegerField(help_text="Units in their grace period.")
     suspended = serializers.IntegerField()
+    free = serializers.BooleanField(required=False, help_text="A free SKU (left out of totals).")
 
 
 class M365TenantSerializer(serializers.ModelSerializer):

@@ -44,6 +44,10 @@ from .models import M365Tenant
 log = logging.getLogger("opsmerge.m365")
 
 SCORE_SNAPSHOTS = 30
+# Free/self-service SKUs Microsoft "sells" in thousands of units: listed, but left out of
+# the bought/assigned totals and the over-assignment rule.
+FREE_SKUS = {"FLOW_FREE", "POWER_BI_STANDARD", "TEAMS_EXPLORATORY", "Microsoft_Teams_Exploratory_Dept",
+             "WINDOWS_STORE"}
 RED_SCORE_PCT = 40
 
 
@@ -103,12 +107,12 @@ def _licences(graph: GraphClient) -> dict:
             part = str(sku.get("skuPartNumber") or sku.get("skuId") or "?")
             rows.append({"sku": part, "name": sku_name(part), "consumed": int(sku.get("consumedUnits") or 0),
                          "prepaid": int(units.get("enabled") or 0), "warning": int(units.get("warning") or 0),
-                         "suspended": int(units.get("suspended") or 0)})
+                         "suspended": int(units.get("suspended") or 0), "free": part in FREE_SKUS})
     rows.sort(key=lambda r: (-r["consumed"], r["name"]))
     return {
         "licences": rows,
         # Units in their grace period (warning) still serve their users.
-        "licences_over": sum(1 for r in rows if r["consumed"] > r["prepaid"] + r["warning"]),
+        "licences_over": sum(1 for r in rows if not r["free"] and r["consumed"] > r["prepaid"] + r["warning"]),
         "licences_warning": sum(1 for r in rows if r["warning"]),
         "licences_suspended": sum(1 for r in rows if r["suspended"]),
     }

@@ -70,7 +70,7 @@ def client_tenants(*, msp, obj) -> dict:
         for t in tenants:
             for sku in t.licences or []:
                 row = licences.setdefault(sku["sku"], {"name": sku["name"], "consumed": 0, "prepaid": 0,
-                                                        "warning": 0, "suspended": 0})
+                                                        "warning": 0, "suspended": 0, "free": sku.get("free")})
                 for key in ("consumed", "prepaid", "warning", "suspended"):
                     row[key] += int(sku.get(key) or 0)
         for row in licences.values():
@@ -86,8 +86,9 @@ def client_tenants(*, msp, obj) -> dict:
             "licensed_users": sum(t.licensed_users or 0 for t in tenants),
             "users_missing": [t for t in tenants if "users" in (t.health_missing or {})],
             "licences": sorted(licences.values(), key=lambda r: (-r["consumed"], r["name"])),
-            "licences_bought": sum(r["prepaid"] for r in licences.values()),
-            "licences_assigned": sum(r["consumed"] for r in licences.values()),
+            "licences_bought": sum(r["prepaid"] for r in licences.values() if not r["free"]),
+            "licences_assigned": sum(r["consumed"] for r in licences.values() if not r["free"]),
+            "licences_paid": sum(1 for r in licences.values() if not r["free"]),
             "lowest_score": min(scored, key=lambda t: t.secure_score_pct) if scored else None,
             "score_missing": [t for t in tenants if "secure_score" in (t.health_missing or {})],
             "mfa_pct": round(100 * sum(t.mfa_registered for t in mfa) / sum(t.mfa_users for t in mfa)) if mfa else None,
@@ -119,8 +120,8 @@ def trend_svg(points, *, width: int = 260, height: int = 64, threshold: float = 
     return format_html(
         '<svg class="trend" viewBox="0 0 {w} {h}" width="100%" height="{h}" role="img" aria-label="{t}">'
         "<title>{t}</title>"
-        '<line x1="{p}" x2="{wp}" y1="{ty}" y2="{ty}" class="trend-threshold"/>'
         '<polygon points="{area}" class="trend-area"/>'
+        '<line x1="{p}" x2="{wp}" y1="{ty}" y2="{ty}" class="trend-threshold"/>'
         '<polyline points="{line}" class="trend-line"/>'
         '<circle cx="{lx}" cy="{ly}" r="3" class="trend-dot"/></svg>',
         w=width, h=height, t=title, p=pad, wp=width - pad, ty=ty, area=area, line=line, lx=last_x, ly=last_y)
