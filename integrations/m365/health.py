@@ -18,6 +18,7 @@ import csv
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from . import conf
 from .errors import Kind, M365Error
 from .graph import GraphClient
 from .models import M365Tenant
@@ -148,7 +150,7 @@ def _mfa(graph: GraphClient) -> dict:
 READERS = {"users": _licensed_users, "licences": _licences, "secure_score": _secure_score, "mfa": _mfa}
 
 
-def health_read(tenant_id, *, graph: GraphClient | None = None) -> dict:
+def health_read(tenant_id, *, graph: GraphClient | None = None, skip: tuple[str, ...] = ()) -> dict:
     """Every part of one tenant's health: {field: value, "health_missing": {part:
     permission}, "health_error": ""}. A refused part (403) is missing; any other
     Microsoft error stops the read and is returned in `health_error` with the parts
@@ -156,6 +158,8 @@ def health_read(tenant_id, *, graph: GraphClient | None = None) -> dict:
     graph = graph or GraphClient(tenant_id)
     values: dict = {"health_missing": {}, "health_error": ""}
     for part in PARTS:
+        if part.key in skip:
+            continue
         try:
             values.update(READERS[part.key](graph))
         except M365Error as exc:
@@ -177,10 +181,19 @@ def _store(*, msp, tenant: M365Tenant, values: dict) -> None:
         setattr(tenant, key, value)
 
 
-def tenant_health_refresh(*, msp, tenant: M365Tenant, graph: GraphClient | None = None) -> M365Tenant:
-    """Read and store one tenant's health (never raises for Microsoft's answers)."""
+def tenant_health_refresh(*, msp, tenant: M365Tenant, graph: GraphClient | None = None,
+                          after_sync: bool = False) -> M365Tenant:
+    """Read and store one tenant's health (never raises for Microsoft's answers). After a
+    sync, MFA registration (one page per 100 users) is read only when the schedule has
+    not read it within M365_HEALTH_EVERY_MINUTES: it changes slowly, users do not."""
+    skip: tuple[str, ...] = ()
+    if after_sync and tenant.mfa_users is not None and tenant.health_refreshed_at and \
+            timezone.now() - tenant.health_refreshed_at < timedelta(minutes=conf.health_every_minutes()):
+        skip = ("mfa",)
     try:
-        values = health_read(tenant.tenant_id, graph=graph)
+        values = health_read(tenant.tenant_id, graph=graph, skip=skip)
+        if skip and "health_missing" in values:  # keep what the schedule found about MFA
+            values["health_missing"].update({k: v for k, v in (tenant.health_missing or {}).items() if k in skip})
     except M365Error as exc:  # e.g. the token itself was refused
         values = {"health_error": exc.friendly[:255]}
     _store(msp=msp, tenant=tenant, values=values)

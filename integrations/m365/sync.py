@@ -636,7 +636,7 @@ def tenant_sync(*, msp, tenant: M365Tenant, trigger: str = SyncRun.Trigger.MANUA
                 log.exception("m365 sync run %s could not be closed", run.pk)
             raise
         # Health rides on the sync's token and session; its problems never fail the sync.
-        tenant_health_refresh(msp=msp, tenant=tenant, graph=engine.graph)
+        tenant_health_refresh(msp=msp, tenant=tenant, graph=engine.graph, after_sync=True)
         if tenant.health_error:
             engine.notes.append(f"Health: {tenant.health_error}")
         finish_run(msp=msp, tenant=tenant, run=run, status=SyncRun.Status.SUCCEEDED,

@@ -350,12 +350,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"@odata.context": f"{base}/$metadata#security/secureScores",
                                     "value": [dict(s) for s in tenant.secure_scores[:top]]})
         # userRegistrationDetails: paged, nextLink with an opaque skiptoken
-        rows = tenant.registrations()
+        # Paged over the directory's order (a page may hold fewer rows: disabled users are left out).
         offset = _unb64(query["$skiptoken"])["o"] if "$skiptoken" in query else 0
         page = self.server.state.registration_page_size
         body = {"@odata.context": f"{base}/$metadata#reports/authenticationMethods/userRegistrationDetails",
-                "value": rows[offset:offset + page]}
-        if offset + page < len(rows):
+                "value": tenant.registrations(offset, offset + page)}
+        if offset + page < len(tenant.order["users"]):
             body["@odata.nextLink"] = (f"{base}/reports/authenticationMethods/userRegistrationDetails"
                                        f"?$skiptoken={_b64({'o': offset + page})}")
         return self._send(200, body)

@@ -288,14 +288,15 @@ class EmuTenant:
         snap = dict(latest, createdDateTime=graph_now(), currentScore=round(latest["maxScore"] * percent / 100, 2))
         self.secure_scores.insert(0, snap)
 
-    def registrations(self) -> list[dict]:
-        """/reports/authenticationMethods/userRegistrationDetails rows (disabled users excluded)."""
+    def registrations(self, start: int = 0, stop: int | None = None) -> list[dict]:
+        """/reports/authenticationMethods/userRegistrationDetails rows (disabled users
+        excluded) of the users at positions [start, stop) of the directory's order."""
         return [{"id": u["id"], "userPrincipalName": u["userPrincipalName"], "userDisplayName": u["displayName"],
                  "userType": "guest" if u.get("userType") == "Guest" else "member",
                  "isMfaRegistered": u["id"] in self.mfa_registered, "isMfaCapable": u["id"] in self.mfa_registered,
                  "isAdmin": False, "methodsRegistered": ["microsoftAuthenticatorPush"] if u["id"] in self.mfa_registered
                  else []}
-                for oid in self.order["users"] if self.live("users", oid)
+                for oid in self.order["users"][start:stop] if self.live("users", oid)
                 for u in (self.objects["users"][oid],) if u.get("accountEnabled") is not False]
 
     def mutate(self, *, fraction: float = 0.01, seed: int = 1) -> dict[str, int]:

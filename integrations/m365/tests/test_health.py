@@ -165,3 +165,13 @@ OVERVIEW_HEALTH = {
     "licences": [{"sku": "SPB", "name": "Microsoft 365 Business Premium", "consumed": 7, "prepaid": 9, "warning": 0,
                   "suspended": 0}],
 }
+
+
+def test_a_sync_skips_mfa_registration_read_recently(msp, connected, emu_tenant, m365_emulator):
+    tenant_sync(msp=msp, tenant=connected)
+    assert m365_emulator.state.counts["userRegistrationDetails"] == 1
+    connected.refresh_from_db()
+    tenant_sync(msp=msp, tenant=connected)
+    t = M365Tenant.objects.get(msp=msp, pk=connected.pk)
+    assert m365_emulator.state.counts["userRegistrationDetails"] == 1 and m365_emulator.state.counts["subscribedSkus"] == 2
+    assert t.mfa_users and t.health_missing == {}
