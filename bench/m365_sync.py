@@ -9,7 +9,10 @@ JSON encoding on the "Microsoft" side does not share a CPU core's GIL with the s
 The sync is the real code path: msal token, requests session, $select/$top=999,
 nextLink paging, delta links, set-based writes per page, in this process.
 Figures: full_sync_seconds (≤ 60), delta_sync_seconds (≤ 3), graph_requests (full
-sync, token and discovery included), rows_per_s (Graph objects applied per second).
+sync, token and discovery included), rows_per_s (Graph objects applied per second),
+full_sync_writes_no_change (rows a second full sync with nothing changed in Graph
+rewrites: must be 0), health_refresh_seconds (tenant health of 200 connected tenants
+read and stored, emulator default latency; ≤ 30).
 """
 
 from __future__ import annotations
@@ -28,9 +31,13 @@ from bench.harness import result
 USERS, DEVICES, MANAGED = 50_000, 20_000, 20_000
 
 
-def _start_emulator(state_dir: str):
+HEALTH_TENANTS, HEALTH_USERS = 200, 25
+
+
+def _start_emulator(state_dir: str, *, tenants: int = 1, users: int = USERS, devices: int = DEVICES,
+                    managed: int = MANAGED):
     cmd = [sys.executable, "-m", "integrations.m365.emulator", "--port", "0", "--state-dir", state_dir,
-           "--tenants", "1", "--users", str(USERS), "--devices", str(DEVICES), "--managed", str(MANAGED),
+           "--tenants", str(tenants), "--users", str(users), "--devices", str(devices), "--managed", str(managed),
            "--exit-on-stdin-eof"]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # our own module with fixed arguments
@@ -41,8 +48,10 @@ def _start_emulator(state_dir: str):
 
 def run():
     from django.conf import settings
+    from django.utils import timezone
 
     from accounts.models import Msp
+    from assets.models import Asset
     from clients.models import Client
     from contacts.models import Contact
     from integrations.m365.graph import reset_clients
@@ -77,6 +86,15 @@ def run():
                        + full.counts["assets"].get("intune_seen", 0))
             contacts = Contact.objects.filter(msp=msp).count()
 
+            # Nothing changed in Graph: a second full sync must write no row.
+            tenant.refresh_from_db()
+            before = timezone.now()
+            again = tenant_sync(msp=msp, tenant=tenant, full=True)
+            if again.status != "succeeded":
+                raise SystemExit(f"second full sync failed: {again.error_code} {again.error_message}")
+            rewritten = (Contact.objects.filter(msp=msp, updated_at__gte=before).count()
+                         + Asset.objects.filter(msp=msp, updated_at__gte=before).count())
+
             changed = control.post(f"{base}/_emulator/mutate", json={"tenant": tid, "fraction": 0.01}).json()
             control.post(f"{base}/_emulator/reset-counts")
             tenant.refresh_from_db()
@@ -95,6 +113,40 @@ def run():
             "notes": delta.notes}
         yield result("graph_requests", requests_full, "requests", None)
         yield result("rows_per_s", objects / full_seconds, "rows/s", None) | {"objects": objects}
+        yield result("full_sync_writes_no_change", rewritten, "rows", 0) | {"counts": again.counts}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    yield from _health_refresh()
+
+
+def _health_refresh():
+    """Tenant health of HEALTH_TENANTS connected tenants (the health schedule's work)."""
+    from django.conf import settings
+
+    from accounts.models import Msp
+    from clients.models import Client
+    from integrations.m365.graph import reset_clients
+    from integrations.m365.health import tenants_health_refresh
+    from integrations.m365.services import tenant_connect
+    from opsmerge.tenancy import msp_scope
+
+    state_dir = tempfile.mkdtemp(prefix="bench-m365-health-")
+    proc, info = _start_emulator(state_dir, tenants=HEALTH_TENANTS, users=HEALTH_USERS, devices=0, managed=0)
+    try:
+        for key, value in info["env"].items():
+            setattr(settings, key, value)
+        reset_clients()
+        msp = Msp.objects.create(name="Bench M365 health MSP", slug=f"bench-m365-health-{int(time.time())}")
+        with msp_scope(msp):
+            client = Client.objects.create(msp=msp, name="Bench Health Client")
+            tenants = [tenant_connect(msp=msp, client=client, tenant_id=t["tid"], patience=0)
+                       for t in info["tenants"]]
+            reset_clients()  # pay for each tenant's discovery and token, as a fresh worker would
+            started = time.perf_counter()
+            outcome = tenants_health_refresh(msp=msp, tenants=tenants)
+            seconds = time.perf_counter() - started
+        yield result("health_refresh_seconds", seconds, "s", 30) | {"tenants": len(tenants), **outcome}
     finally:
         proc.terminate()
         proc.wait(timeout=10)

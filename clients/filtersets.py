@@ -13,6 +13,8 @@ class ClientFilterSet(MspFilterSet):
     """Filters of the clients list (web and API). Archived clients are hidden unless
     the status filter asks for them."""
 
+    list_key = "clients"
+
     q = django_filters.CharFilter(method="filter_q", label="Search")
     status = django_filters.MultipleChoiceFilter(choices=Client.Status.choices, method="filter_status")
     tag = django_filters.ModelMultipleChoiceFilter(

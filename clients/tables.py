@@ -12,7 +12,8 @@ from opsmerge.templatetags.ui import pk_url, status_badge
 
 class ClientTable(Table):
     """Rows need `primary_domain`, `asset_count`, `open_ticket_count`, `contract_status`
-    and `last_activity_at` annotated and `tags` prefetched (ClientListView.get_queryset)."""
+    and `last_activity_at` annotated and `tags` prefetched (ClientListView.get_queryset);
+    registered columns read their apps' on_list related_counts."""
 
     name = Column("Name", sort=("name",), td_css="primary-cell")
     domain = Column("Primary domain", sort=("primary_domain",))
@@ -21,6 +22,7 @@ class ClientTable(Table):
     contract = Column("Contract", sort=("contract_status",))
     activity = Column("Last activity", sort=("last_activity_at",), td_css="nowrap")
     default_sort = "name"
+    list_key = "clients"  # other apps' columns (opsmerge.registry.list_columns), e.g. Microsoft 365 health
 
     def render_name(self, client):
         status = ""

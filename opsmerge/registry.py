@@ -184,6 +184,53 @@ class Panel:
 panels = Registry[Panel]("panels")
 
 
+@dataclass(frozen=True)
+class ListColumn:
+    """A column an app adds to another app's list table (`list_key`, e.g. "clients";
+    the table's `Table.list_key`). `render(row)` returns the cell's inner HTML
+    (escaped, e.g. format_html) from what the list's queryset loaded, usually a
+    `related_counts` annotation with on_list (it must never query); `sort` is the ORM
+    ordering of `?sort=<name>`. Placed `before=` one of the table's own columns, else last."""
+
+    list_key: str
+    name: str
+    label: str
+    render: Callable[[Any], Any]
+    sort: tuple[str, ...] | None = None
+    css: str = ""
+    td_css: str = ""
+    before: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.list_key}.{self.name}"
+
+
+list_columns = Registry[ListColumn]("list_columns")
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A filter an app adds to another app's list (web and API): `?<name>=<value>`
+    with one of `choices` ([(value, label)]) calls `apply(queryset, value)`. The list's
+    filterset adds it (opsmerge.filtersets.MspFilterSet with `list_key`), and the
+    list's filter bar shows it as a select."""
+
+    list_key: str
+    name: str
+    label: str
+    choices: tuple[tuple[str, str], ...]
+    apply: Callable[[Any, str], Any]
+    empty_label: str = "Any"
+
+    @property
+    def key(self) -> str:
+        return f"{self.list_key}.{self.name}"
+
+
+list_filters = Registry[ListFilter]("list_filters")
+
+
 # ---------------------------------------------------------------- client lifecycle hooks
 
 

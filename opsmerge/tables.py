@@ -25,7 +25,7 @@ loaded (annotations, select_related, prefetches): it must never query.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -54,6 +54,7 @@ class Column:
         self.css = css
         self.td_css = " ".join(c for c in (css, td_css) if c)
         self.name = ""  # set by Table
+        self.render: Callable[[Any], Any] | None = None  # a registered column's cell (opsmerge.registry)
         Column._counter += 1
         self._order = Column._counter
 
@@ -63,6 +64,7 @@ class Table:
 
     columns: dict[str, Column] = {}
     default_sort: str = ""
+    list_key: str = ""  # the key other apps' columns are registered under (opsmerge.registry.list_columns)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -75,9 +77,29 @@ class Table:
         cls.columns = declared
 
     @classmethod
+    def all_columns(cls) -> dict[str, Column]:
+        """The declared columns plus those other apps registered for `list_key`, each
+        placed before the column it names (else last). Registered ones carry their
+        `render` as `column.render`."""
+        if not cls.list_key:
+            return cls.columns
+        from .registry import list_columns
+
+        out = dict(cls.columns)
+        for entry in list_columns:
+            if entry.list_key != cls.list_key:
+                continue
+            column = Column(entry.label, sort=entry.sort, css=entry.css, td_css=entry.td_css)
+            column.name, column.render = entry.name, entry.render
+            names = list(out)
+            at = names.index(entry.before) if entry.before in out else len(names)
+            out = {**{n: out[n] for n in names[:at]}, entry.name: column, **{n: out[n] for n in names[at:]}}
+        return out
+
+    @classmethod
     def sort_fields(cls) -> dict[str, tuple[str, ...]]:
         """The whitelisted `?sort=` keys and their ORM orderings."""
-        return {name: column.sort for name, column in cls.columns.items() if column.sort}
+        return {name: column.sort for name, column in cls.all_columns().items() if column.sort}
 
     def __init__(self, rows: Iterable, *, request: HttpRequest, sort: str = "", selectable: bool = False,
                  perms: Iterable[str] = (), exclude: Iterable[str] = ()):
@@ -86,7 +108,7 @@ class Table:
         self.sort = sort or self.default_sort
         self.selectable = selectable
         self.perms = frozenset(perms)
-        self.visible = [c for name, c in self.columns.items() if name not in set(exclude)]
+        self.visible = [c for name, c in self.all_columns().items() if name not in set(exclude)]
 
     # -------------------------------------------------------------- header
 
@@ -131,6 +153,7 @@ class Table:
         cyclic garbage collector (measurably slower pages)."""
         cls = type(self)
         return [(f"<td{_class(column.td_css)}>",
+                 _registered(column.render) if column.render else
                  getattr(cls, f"render_{column.name}", None) or partial(cls.render_default, column=column))
                 for column in self.visible]
 
@@ -160,6 +183,11 @@ class Table:
     @cached_property
     def here(self) -> str:
         return self.request.get_full_path()
+
+
+def _registered(render: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+    """A registered column's render(row) as the (table, row) function rows call."""
+    return lambda table, row: render(row)
 
 
 def _class(css: str) -> str:

@@ -79,3 +79,19 @@ def test_sync_runs_list(api, msp):
     SyncRunFactory(msp=msp, status=SyncRun.Status.SUCCEEDED, counts={"contacts": 3})
     body = api.get("/api/v1/m365-sync-runs/?status=succeeded").json()
     assert body["count"] == 1 and body["results"][0]["counts"] == {"contacts": 3}
+
+
+def test_clients_expose_tenant_health_summaries(api, msp, scoped):
+    from integrations.m365.models import M365Tenant
+    from integrations.m365.tests.test_health import OVERVIEW_HEALTH, _world
+
+    calm, red = _world(msp)
+    M365Tenant.objects.filter(msp=msp, client=calm).update(**OVERVIEW_HEALTH)
+    body = api.get(f"/api/v1/clients/{red.pk}/").json()
+    assert (body["health_status"], body["tenant_count"], body["total_users"]) == ("critical", 2, 42)
+    body = api.get(f"/api/v1/clients/{calm.pk}/").json()
+    assert body["m365_summary"]["licences_assigned"] == 7 and body["m365_summary"]["lowest_secure_score_pct"] == 72
+    assert body["m365_summary"]["permissions_missing"] == ["AuditLog.Read.All"]
+    assert body["m365_tenants"][0]["licences"][0]["name"] == "Microsoft 365 Business Premium"
+    assert api.get("/api/v1/clients/?ordering=-m365_health_rank").json()["results"][0]["name"] == "Red Co"
+    assert [c["name"] for c in api.get("/api/v1/clients/?health=critical").json()["results"]] == ["Red Co"]

@@ -18,8 +18,8 @@ from clients.models import Client, ClientMerge
 from clients.selectors import client_list
 from clients.services import client_create, client_update
 from contacts.models import Contact
+from integrations.m365.health import HEALTH_CHOICES, status_of
 from integrations.m365.models import M365Tenant
-from integrations.m365.selectors import HEALTH_CHOICES, tenants_health
 from opsmerge.db import count_subquery
 
 from ..fields import MspRelatedField, RelatedNamesField
@@ -36,6 +36,16 @@ class PrimaryContactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class M365SummarySerializer(serializers.Serializer):
+    licensed_users = serializers.IntegerField()
+    licences_assigned = serializers.IntegerField(help_text="Paid licences assigned (free SKUs left out).")
+    licences_bought = serializers.IntegerField(help_text="Paid licences bought (free SKUs left out).")
+    lowest_secure_score_pct = serializers.FloatField(allow_null=True, help_text="The lowest tenant's, 0–100.")
+    mfa_registered_pct = serializers.FloatField(allow_null=True)
+    permissions_missing = serializers.ListField(child=serializers.CharField(),
+                                                help_text="Application permissions to add for the full picture.")
+
+
 class ClientSerializer(serializers.ModelSerializer):
     account_manager = MspRelatedField(model=User, filters={"is_active": True}, allow_null=True, required=False)
     tech_groups = MspRelatedField(model=TechGroup, many=True, required=False)
@@ -47,8 +57,12 @@ class ClientSerializer(serializers.ModelSerializer):
     asset_count = serializers.IntegerField(read_only=True)
     open_ticket_count = serializers.IntegerField(read_only=True)
     m365_user_count = serializers.IntegerField(read_only=True, help_text="Active contacts synced from Microsoft 365.")
-    tenant_count = serializers.SerializerMethodField()
+    tenant_count = serializers.IntegerField(source="m365_tenant_count", read_only=True,
+                                            help_text="Microsoft 365 tenants of this customer.")
+    total_users = serializers.IntegerField(source="m365_licensed_users", read_only=True,
+                                           help_text="Licensed users summed over the customer's tenants (seed 001).")
     health_status = serializers.SerializerMethodField()
+    m365_summary = serializers.SerializerMethodField()
     primary_contact = serializers.SerializerMethodField()
     m365_tenants = M365TenantSerializer(many=True, read_only=True)
 
@@ -59,18 +73,31 @@ class ClientSerializer(serializers.ModelSerializer):
             "website", "street", "city", "postal_code", "state", "country", "notes", "account_manager", "psa_id",
             "is_compliance_tenant", "custom_fields", "domains", "tags", "tech_groups",
             "primary_domain", "primary_contact", "asset_count", "open_ticket_count", "m365_user_count",
-            "tenant_count", "health_status", "m365_tenants",
+            "tenant_count", "total_users", "health_status", "m365_summary", "m365_tenants",
             "archived_at", "archive_reason", "merged_into", "last_activity_at", "created_at", "updated_at",
         ]
         read_only_fields = ["archived_at", "archive_reason", "merged_into", "last_activity_at", "created_at",
                             "updated_at"]
 
-    def get_tenant_count(self, client) -> int:
-        return len(client.m365_tenants.all())
-
     @extend_schema_field(serializers.ChoiceField(choices=HEALTH_CHOICES))
     def get_health_status(self, client) -> str:
-        return tenants_health(client.m365_tenants.all())
+        return status_of(client.m365_health_rank)  # the one rule (integrations.m365.health.RULES)
+
+    @extend_schema_field(M365SummarySerializer)
+    def get_m365_summary(self, client) -> dict:
+        tenants = client.m365_tenants.all()
+        licences = [sku for t in tenants for sku in t.licences or [] if not sku.get("free")]
+        scores = [t.secure_score_pct for t in tenants if t.secure_score_pct is not None]
+        mfa = [t for t in tenants if t.mfa_users]
+        return {
+            "licensed_users": client.m365_licensed_users,
+            "licences_assigned": sum(int(s.get("consumed") or 0) for s in licences),
+            "licences_bought": sum(int(s.get("prepaid") or 0) for s in licences),
+            "lowest_secure_score_pct": min(scores) if scores else None,
+            "mfa_registered_pct": round(100 * sum(t.mfa_registered for t in mfa) / sum(t.mfa_users for t in mfa), 1)
+            if mfa else None,
+            "permissions_missing": sorted({p for t in tenants for p in (t.health_missing or {}).values()}),
+        }
 
     @extend_schema_field(PrimaryContactSerializer(allow_null=True))
     def get_primary_contact(self, client):
@@ -139,7 +166,8 @@ class ClientViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     queryset = Client._base_manager.none()  # for the schema generator only
     serializer_class = ClientSerializer
     filterset_class = ClientFilterSet
-    ordering_fields = ["name", "status", "created_at", "last_activity_at", "asset_count", "open_ticket_count"]
+    ordering_fields = ["name", "status", "created_at", "last_activity_at", "asset_count", "open_ticket_count",
+                       "m365_tenant_count", "m365_licensed_users", "m365_health_rank"]
     ordering = ["name"]
     action_ops = {"archive": Op.CLIENT_ARCHIVE, "restore": Op.CLIENT_ARCHIVE, "destroy": Op.CLIENT_DELETE,
                   "merge": Op.CLIENT_MERGE,

@@ -27,11 +27,33 @@ class MicrosoftUnavailable(exceptions.APIException):
     default_code = "m365_unavailable"
 
 
+class LicenceSerializer(serializers.Serializer):
+    sku = serializers.CharField(help_text="skuPartNumber, e.g. SPB.")
+    name = serializers.CharField(help_text="Microsoft's product name, e.g. Microsoft 365 Business Premium.")
+    consumed = serializers.IntegerField(help_text="Units assigned.")
+    prepaid = serializers.IntegerField(help_text="Units bought and enabled.")
+    warning = serializers.IntegerField(help_text="Units in their grace period.")
+    suspended = serializers.IntegerField()
+    free = serializers.BooleanField(required=False, help_text="A free SKU (left out of totals).")
+
+
 class M365TenantSerializer(serializers.ModelSerializer):
+    licences = LicenceSerializer(many=True, read_only=True)
+    secure_score_trend = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2), read_only=True,
+        help_text="[[date, percent]] of the last 30 Secure Score snapshots, oldest first.")
+    health_missing = serializers.DictField(
+        child=serializers.CharField(), read_only=True,
+        help_text="Parts Microsoft refused → the Application permission to add (e.g. secure_score → "
+                  "SecurityEvents.Read.All).")
+
     class Meta:
         model = M365Tenant
         fields = ["id", "client", "tenant_id", "display_name", "default_domain", "consent_state", "health_message",
-                  "connected_at", "last_sync_at", "sync_users", "sync_devices", "sync_intune", "created_at"]
+                  "connected_at", "last_sync_at", "sync_users", "sync_devices", "sync_intune", "created_at",
+                  "licensed_users", "licences", "secure_score", "secure_score_max", "secure_score_pct",
+                  "secure_score_trend", "mfa_registered", "mfa_users", "health_missing", "health_error",
+                  "health_refreshed_at"]
         read_only_fields = fields
 
 

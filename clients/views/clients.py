@@ -128,6 +128,7 @@ class ClientListView(ObjectListView):
         context = super().get_context_data(**kwargs)
         context.update(
             cf_filters=self.cf_filters,
+            extra_filters=[(f, self.request.GET.get(f.name, "")) for f in ClientFilterSet.registered_filters()],
             tags=Tag.objects.filter(msp=self.msp).order_by("name"),
             managers=User.objects.filter(msp=self.msp, is_active=True).order_by("full_name"),
             status_choices=[("", "Active & leads"), ("active", "Active"), ("lead", "Lead"), ("archived", "Archived")],

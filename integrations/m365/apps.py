@@ -12,14 +12,21 @@ class M365Config(AppConfig):
         from opsmerge.registry import (
             ClientTab,
             DeleteGate,
+            ListColumn,
+            ListFilter,
             NavItem,
             Panel,
+            RelatedCount,
             client_delete_gates,
             client_tabs,
+            list_columns,
+            list_filters,
             nav,
             panels,
+            related_counts,
         )
 
+        from . import health
         from . import panels as p
 
         nav.register(NavItem("Integrations", "m365:index", "plug", namespaces=("m365",)), before="activity")
@@ -27,7 +34,20 @@ class M365Config(AppConfig):
                              before="activity")
         panels.register(Panel("clients.Client", "m365", "m365/_client_stat.html", p.client_tenants, slot="stats"))
         panels.register(Panel("clients.Client", "m365_tenants", "m365/_client_tenants_card.html", p.client_tenants))
+        for name, label, render, css in (("m365_tenants", "Tenants", p.render_tenant_count, "num"),
+                                         ("m365_users", "Total users", p.render_licensed_users, "num"),
+                                         ("m365_health", "Health", p.render_health, "")):
+            sort = {"m365_tenants": "m365_tenant_count", "m365_users": "m365_licensed_users",
+                    "m365_health": "m365_health_rank"}[name]
+            list_columns.register(ListColumn("clients", name, label, render, sort=(sort,), css=css,
+                                             td_css="nowrap", before="activity"))
+        list_filters.register(ListFilter("clients", "health", "Health", p.HEALTH_FILTER_CHOICES, p.filter_health))
         client_delete_gates.register(DeleteGate("m365_connected", p.connected_tenants_gate))
+        # Seed 001's customer list columns (and the overview's figures): one subquery each.
+        for name, expression in (("m365_tenant_count", health.client_tenant_count),
+                                 ("m365_licensed_users", health.client_licensed_users),
+                                 ("m365_health_rank", health.client_health_rank)):
+            related_counts.register(RelatedCount("clients.Client", name, expression, on_list=True))
         post_save.connect(_msp_saved, sender=Msp, dispatch_uid="m365-schedule-interval")
 
 

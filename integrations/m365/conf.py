@@ -61,6 +61,11 @@ def intune_overlap_minutes() -> float:
     return _setting("M365_INTUNE_OVERLAP_MINUTES", 15.0)
 
 
+def health_every_minutes() -> int:
+    """How often each MSP's tenants' health is read on its own (besides after each sync)."""
+    return int(_setting("M365_HEALTH_EVERY_MINUTES", 360, int))
+
+
 def http_timeout() -> float:
     return _setting("M365_HTTP_TIMEOUT", 60.0)
 
@@ -75,8 +80,12 @@ def instance_discovery() -> bool | None:
 
 
 def graph_scope() -> str:
-    """Application permissions are only requested as `<resource>/.default`."""
-    return settings.M365_GRAPH_URL + GRAPH_SCOPE_SUFFIX
+    """Application permissions are only requested as `<resource>/.default`. The resource
+    is Graph's identifier, not the host we talk to: a proxy in front of Graph (or a
+    national cloud with its own resource id) sets M365_GRAPH_SCOPE; by default it is
+    derived from M365_GRAPH_URL (right for the public and national Graph hosts)."""
+    explicit = _setting("M365_GRAPH_SCOPE", "", str)
+    return explicit or settings.M365_GRAPH_URL + GRAPH_SCOPE_SUFFIX
 
 
 SERVICE_ACCOUNT_PREFIXES = ("svc", "service", "noreply", "no-reply", "donotreply", "scanner", "printer",

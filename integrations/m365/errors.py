@@ -24,6 +24,8 @@ class Kind:
     INTUNE_UNAVAILABLE = "intune_unavailable"  # handled: enrichment skipped
     NOT_VERIFIED = "not_verified"  # /organization did not prove the tenant
     CLIENT_ARCHIVED = "client_archived"
+    CLIENT_MOVED = "client_moved"  # the tenant's client was merged into another during the run
+    INTERNAL = "internal"  # our own failure (a bug, the database): the run is closed, the task fails
     BUSY = "busy"  # another sync of this tenant holds the lock
     UNEXPECTED = "unexpected"  # any other refusal: stop, show the code
 
@@ -42,6 +44,9 @@ FRIENDLY = {
     Kind.INTUNE_UNAVAILABLE: "Intune not available (no licence?): device enrichment skipped.",
     Kind.NOT_VERIFIED: "Microsoft did not confirm this tenant: connect again.",
     Kind.CLIENT_ARCHIVED: "The client is archived: syncs are paused until it is restored.",
+    Kind.CLIENT_MOVED: "The client was merged into another while this sync ran; it stopped, and the next "
+                       "sync continues on the merged client.",
+    Kind.INTERNAL: "The sync stopped on an internal error; it was logged. Try again later.",
     Kind.BUSY: "A sync of this tenant is already running.",
     Kind.UNEXPECTED: "Microsoft refused the request; the sync stopped. Try again later or reconnect.",
 }

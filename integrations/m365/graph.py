@@ -31,6 +31,9 @@ TRANSIENT_STATUSES = {429, 500, 502, 503, 504, 507}
 DELTA_RESET_CODES = {"syncStateNotFound", "resyncRequired", "SyncStateNotFound"}
 PERMISSION_BY_PATH = (
     ("/deviceManagement/managedDevices", "DeviceManagementManagedDevices.Read.All"),
+    ("/subscribedSkus", "Organization.Read.All"),
+    ("/security/secureScores", "SecurityEvents.Read.All"),
+    ("/reports/authenticationMethods", "AuditLog.Read.All"),
     ("/users", "User.Read.All"),
     ("/devices", "Device.Read.All"),
     ("/organization", "Organization.Read.All"),
@@ -182,8 +185,9 @@ class GraphClient:
     def url(self, path: str) -> str:
         return f"{settings.M365_GRAPH_URL}/v1.0/{path.lstrip('/')}"
 
-    def get(self, url: str, params: dict | None = None) -> dict:
-        """GET a Graph URL (absolute, e.g. a nextLink) with retries; the JSON body."""
+    def get(self, url: str, params: dict | None = None, *, headers: dict | None = None, text: bool = False):
+        """GET a Graph URL (absolute, e.g. a nextLink) with retries; the JSON body (or
+        the text body, for `$count`)."""
         tries = conf.max_tries()
         attempt, refreshed = 0, False
         session = http_session()
@@ -192,7 +196,9 @@ class GraphClient:
             token = self.token()
             try:
                 response = session.get(url, params=params, timeout=conf.http_timeout(),
-                                       headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+                                       headers={"Authorization": f"Bearer {token}",
+                                                "Accept": "text/plain" if text else "application/json",
+                                                **(headers or {})})
             except requests.RequestException as exc:
                 log.warning("m365 graph network error: %s", type(exc).__name__)
                 if attempt >= tries:
@@ -202,7 +208,7 @@ class GraphClient:
             self.requests += 1
             status = response.status_code
             if status == 200:
-                return response.json()
+                return response.text if text else response.json()
             code = graph_error_code(response)
             if status == 401 and not refreshed:
                 refreshed = True  # expired or revoked: one fresh token, one more try
@@ -240,6 +246,14 @@ class GraphClient:
             self.pages += 1
             yield body
             url = body.get("@odata.nextLink")
+
+    def count(self, path: str, params: dict | None = None) -> int:
+        """`/<collection>/$count` with an advanced filter (ConsistencyLevel: eventual)."""
+        raw = self.get(self.url(path), params, headers={"ConsistencyLevel": "eventual"}, text=True)
+        try:
+            return int(str(raw).strip().lstrip("\ufeff"))
+        except ValueError:
+            raise M365Error(Kind.UNEXPECTED, "count_not_a_number") from None
 
     def organization(self) -> dict:
         body = self.get(self.url("organization"))

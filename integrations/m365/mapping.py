@@ -29,6 +29,14 @@ INTUNE_OWNED = ("serial_number", "intune_id", "is_compliant", "contact_id", "man
                 "is_managed", "last_seen_at", "m365_tenant_id")
 
 REMOVAL_REASONS = {"changed": "soft_deleted", "deleted": "deleted"}
+# What deciding whether a user becomes a contact reads (guest? service account? disabled?).
+# A delta object without all of them is partial: for a user OpsMerge does not hold, the
+# sync reads the whole user before deciding (a skipped user stays skipped).
+USER_DECISION_KEYS = ("userPrincipalName", "userType", "givenName", "surname", "accountEnabled")
+
+
+def is_partial_user(obj: dict) -> bool:
+    return any(key not in obj for key in USER_DECISION_KEYS)
 
 
 def clip(value, length: int) -> str:
@@ -139,7 +147,11 @@ def device_fields(obj: dict, current: dict | None, now) -> dict:
     if "isCompliant" in obj:
         out["is_compliant"] = obj["isCompliant"]
     if "approximateLastSignInDateTime" in obj:
-        out["last_seen_at"] = parse_time(obj["approximateLastSignInDateTime"])
+        # Only forward: Intune's later check-in (managed_fields) must not be undone by the
+        # Entra listing, or every full sync would rewrite each enriched asset twice.
+        seen = parse_time(obj["approximateLastSignInDateTime"])
+        latest = cur.get("last_seen_at")
+        out["last_seen_at"] = latest if latest and (seen is None or seen < latest) else seen
     if "deviceId" in obj:
         out["m365_device_id"] = clip(obj["deviceId"], 64)
     _activity(out, obj, cur, now, "removed_at", "removed_reason")

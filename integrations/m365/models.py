@@ -48,6 +48,30 @@ class M365Tenant(MspOwnedModel):
     last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    # Tenant health (integrations/m365/health.py), read with each sync and on its own
+    # schedule. NULL = never read, or the permission is not granted (see health_missing).
+    licensed_users = models.PositiveIntegerField(null=True, blank=True, editable=False,
+                                                 help_text="Users with at least one assigned licence.")
+    licences = models.JSONField(default=list, blank=True, editable=False,
+                                help_text="[{sku, name, consumed, prepaid, warning, suspended}] from /subscribedSkus.")
+    licences_over = models.PositiveSmallIntegerField(default=0, editable=False,
+                                                     help_text="Licences with more units assigned than bought.")
+    licences_warning = models.PositiveSmallIntegerField(default=0, editable=False,
+                                                        help_text="Licences with units in their grace period.")
+    licences_suspended = models.PositiveSmallIntegerField(default=0, editable=False,
+                                                          help_text="Licences with suspended units.")
+    secure_score = models.FloatField(null=True, blank=True, editable=False)
+    secure_score_max = models.FloatField(null=True, blank=True, editable=False)
+    secure_score_pct = models.FloatField(null=True, blank=True, editable=False, help_text="0–100.")
+    secure_score_trend = models.JSONField(default=list, blank=True, editable=False,
+                                          help_text="[[date, percent]] of the last 30 snapshots, oldest first.")
+    mfa_registered = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    mfa_users = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    health_missing = models.JSONField(default=dict, blank=True, editable=False,
+                                      help_text="{part: permission} of the parts Microsoft refused (403).")
+    health_error = models.CharField(max_length=255, blank=True, editable=False)
+    health_refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         verbose_name = "Microsoft 365 tenant"
         ordering = ["display_name"]
@@ -56,6 +80,18 @@ class M365Tenant(MspOwnedModel):
 
     def __str__(self):
         return self.display_name or str(self.tenant_id)
+
+    @property
+    def mfa_pct(self) -> float | None:
+        return round(100 * self.mfa_registered / self.mfa_users, 1) if self.mfa_users else None
+
+    @property
+    def licences_bought(self) -> int:
+        return sum(int(sku.get("prepaid") or 0) for sku in self.licences or [])
+
+    @property
+    def licences_assigned(self) -> int:
+        return sum(int(sku.get("consumed") or 0) for sku in self.licences or [])
 
 
 class SyncRun(MspOwnedModel):

@@ -35,18 +35,3 @@ def runs_by_tenant(*, msp, tenants, limit: int = 10) -> dict[int, list[SyncRun]]
     for run in ranked:
         out[run.tenant_id].append(run)
     return out
-
-
-HEALTH_CHOICES = ["healthy", "attention", "pending", "no_tenants"]
-
-
-def tenants_health(tenants) -> str:
-    """Seed 001's aggregate health across a customer's tenants."""
-    states = {t.consent_state for t in tenants}
-    if not states:
-        return "no_tenants"
-    if states & {M365Tenant.ConsentState.RECONNECT_REQUIRED, M365Tenant.ConsentState.DISCONNECTED}:
-        return "attention"
-    if M365Tenant.ConsentState.PENDING in states:
-        return "pending"
-    return "healthy"

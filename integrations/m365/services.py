@@ -258,6 +258,14 @@ def schedule_ensure(*, msp, create: bool = True) -> None:
         defaults={"task": "integrations.m365.tasks.m365_sync_msp", "interval": interval,
                   "args": json.dumps([msp.pk]), "enabled": True},
     )
+    if create:  # tenant health, on its own interval (conf.health_every_minutes)
+        health, _ = IntervalSchedule.objects.get_or_create(every=max(15, conf.health_every_minutes()),
+                                                           period=IntervalSchedule.MINUTES)
+        PeriodicTask.objects.update_or_create(
+            name=f"m365-health-msp-{msp.pk}",
+            defaults={"task": "integrations.m365.tasks.m365_health_msp", "interval": health,
+                      "args": json.dumps([msp.pk]), "enabled": True},
+        )
 
 
 def tenant_associate(*, msp, client, tenant_id: str, actor=None) -> M365Tenant:

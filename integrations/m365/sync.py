@@ -15,7 +15,7 @@ import socket
 from collections import Counter
 from datetime import UTC, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -28,6 +28,7 @@ from opsmerge.bulk_sql import insert_rows, update_rows
 from . import conf
 from .errors import Kind, M365Error
 from .graph import GraphClient
+from .health import tenant_health_refresh
 from .locks import TenantLock
 from .mapping import (
     ASSET_LINK,
@@ -44,6 +45,7 @@ from .mapping import (
     device_fields,
     device_kind,
     is_guest,
+    is_partial_user,
     is_service_account,
     managed_fields,
     parse_time,
@@ -57,6 +59,8 @@ log = logging.getLogger("opsmerge.m365")
 PHASE_WEIGHTS = {"users": 50, "devices": 30, "intune": 20}
 # Kinds after which the tenant needs its admin to run Connect again (schedule paused).
 RECONNECT_KINDS = {Kind.RECONNECT, Kind.TENANT_NOT_FOUND, Kind.TOKEN, Kind.PERMISSION}
+# The client was merged away or archived while the run was going: stopped, not failed.
+STOPPED_KINDS = {Kind.CLIENT_MOVED, Kind.CLIENT_ARCHIVED}
 
 
 def worker_label() -> str:
@@ -138,6 +142,7 @@ class TenantSync:
             apply(values)
             self._progress(len(seen))
         with transaction.atomic():
+            self._hold_client()
             unseen(seen)
         self._save_link(link_field, latest.get("@odata.deltaLink", ""))
 
@@ -147,6 +152,8 @@ class TenantSync:
         for body in self.graph.pages_of(link):
             values = body.get("value") or []
             seen += len(values)
+            if apply == self.apply_users:
+                values = self._complete_unknown_users(values)
             apply(values)
             self._progress(seen)
             delta_link = body.get("@odata.deltaLink", delta_link)
@@ -157,6 +164,36 @@ class TenantSync:
         M365Tenant.objects.filter(msp=self.msp, pk=self.tenant.pk).update(**{field: link})
 
     # -- users → contacts ------------------------------------------------------------------
+    def _complete_unknown_users(self, objs: list[dict]) -> list[dict]:
+        """Delta objects may be partial ({id, accountEnabled}, {id, department}) for any
+        user, including ones OpsMerge skipped (guests, nameless mailboxes) or never held.
+        Whether such a user becomes a contact cannot be judged from a partial object,
+        so each one not held yet is read whole (GET /users/{id}); gone ones are dropped."""
+        partial = [o["id"] for o in objs if "@removed" not in o and is_partial_user(o)]
+        if not partial:
+            return objs
+        held = set(Contact.objects.filter(msp=self.msp, m365_tenant=self.tenant, m365_object_id__in=partial)
+                   .values_list("m365_object_id", flat=True))
+        whole: dict[str, dict | None] = {}
+        for oid in partial:
+            if oid in held:
+                continue
+            try:
+                whole[oid] = self.graph.get(self.graph.url(f"users/{oid}"), {"$select": USER_SELECT})
+            except M365Error as exc:
+                if exc.status != 404:
+                    raise
+                whole[oid] = None
+            self.counts["contacts"]["read_whole"] += 1
+        out = []
+        for obj in objs:
+            if obj.get("id") in whole:
+                obj = whole[obj["id"]]
+                if obj is None:
+                    continue
+            out.append(obj)
+        return out
+
     def _wanted_user(self, obj: dict) -> bool:
         t = self.tenant
         if not t.include_guests and is_guest(obj):
@@ -165,8 +202,26 @@ class TenantSync:
             return False
         return t.include_disabled or obj.get("accountEnabled") is not False
 
+    def _hold_client(self) -> None:
+        """Inside a page's transaction: key-share lock the client row and check the
+        tenant still belongs to it and it is open. A merge or an archive locks the client
+        FOR UPDATE, so it waits for this page to commit (and then moves or keeps its rows);
+        a page that starts after one sees it and stops the run instead of writing onto
+        the archived source client."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.status, t.client_id FROM clients_client c JOIN m365_m365tenant t "
+                "ON t.msp_id = c.msp_id AND t.id = %s WHERE c.msp_id = %s AND c.id = %s FOR KEY SHARE OF c",
+                [self.tenant.pk, self.msp.pk, self.client.pk])
+            row = cursor.fetchone()
+        if row is None or row[1] != self.client.pk:
+            raise M365Error(Kind.CLIENT_MOVED, "client_merged")
+        if row[0] == "archived":
+            raise M365Error(Kind.CLIENT_ARCHIVED, "client_archived")
+
     @transaction.atomic
     def apply_users(self, objs: list[dict]) -> None:
+        self._hold_client()
         counts = self.counts["contacts"]
         removed = {}
         live = []
@@ -261,6 +316,7 @@ class TenantSync:
     # -- Entra devices → assets ---------------------------------------------------------------
     @transaction.atomic
     def apply_devices(self, objs: list[dict]) -> None:
+        self._hold_client()
         counts = self.counts["assets"]
         removed = [o["id"] for o in objs if "@removed" in o]
         if removed:
@@ -357,6 +413,7 @@ class TenantSync:
             elif not self.run.full:
                 self.notes.append(f"Intune: complete listing, {len(seen)} devices")
             with transaction.atomic():
+                self._hold_client()
                 self._intune_gone(seen)
         M365Tenant.objects.filter(msp=self.msp, pk=self.tenant.pk).update(**updates)
         for key, value in updates.items():
@@ -396,6 +453,7 @@ class TenantSync:
         counts = self.counts["assets"]
         if not objs:
             return
+        self._hold_client()
         counts["intune_seen"] += len(objs)
         by_intune, by_device = self._intune_index(objs)
         unmatched = [o["serialNumber"] for o in objs if o.get("serialNumber") and o["id"] not in by_intune
@@ -522,7 +580,7 @@ def finish_run(*, msp, tenant: M365Tenant, run: SyncRun, status: str, error: M36
         tenant_updates = {"last_sync_at": now, "health_message": ""}
         if tenant.consent_state == M365Tenant.ConsentState.RECONNECT_REQUIRED:
             tenant_updates["consent_state"] = M365Tenant.ConsentState.CONNECTED
-    elif error is not None and error.kind != Kind.BUSY:
+    elif error is not None and error.kind not in (Kind.BUSY, Kind.CLIENT_MOVED):
         tenant_updates = {"health_message": error.friendly[:255]}
         if error.kind in RECONNECT_KINDS and tenant.consent_state == M365Tenant.ConsentState.CONNECTED:
             tenant_updates["consent_state"] = M365Tenant.ConsentState.RECONNECT_REQUIRED
@@ -554,15 +612,33 @@ def tenant_sync(*, msp, tenant: M365Tenant, trigger: str = SyncRun.Trigger.MANUA
                  error_message="The worker stopped before this sync finished; a later run picked it up."))
         run.status, run.started_at, run.worker = SyncRun.Status.RUNNING, timezone.now(), worker_label()
         run.save(update_fields=["status", "started_at", "worker"])
-        engine = TenantSync(msp=msp, tenant=tenant, run=run)
-        engine.lock = lock
+        engine = None
         try:
+            engine = TenantSync(msp=msp, tenant=tenant, run=run)
+            engine.lock = lock
             engine.execute()
         except M365Error as exc:
             log.warning("m365 sync of tenant %s failed: %s", tenant.tenant_id, exc.code)
-            finish_run(msp=msp, tenant=tenant, run=run, status=SyncRun.Status.FAILED, error=exc,
+            status = SyncRun.Status.SKIPPED if exc.kind in STOPPED_KINDS else SyncRun.Status.FAILED
+            finish_run(msp=msp, tenant=tenant, run=run, status=status, error=exc,
                        counts=engine._counts_json(), notes=engine.notes, graph=engine.graph)
             return run
+        except Exception:
+            # A bug or an outage of our own (database, Redis): the run must not stay
+            # "running" forever. Close it, then let the task fail loudly.
+            log.exception("m365 sync of tenant %s crashed", tenant.tenant_id)
+            try:
+                finish_run(msp=msp, tenant=tenant, run=run, status=SyncRun.Status.FAILED,
+                           error=M365Error(Kind.INTERNAL, "internal_error"),
+                           counts=engine._counts_json() if engine else None,
+                           notes=engine.notes if engine else None, graph=engine.graph if engine else None)
+            except Exception:
+                log.exception("m365 sync run %s could not be closed", run.pk)
+            raise
+        # Health rides on the sync's token and session; its problems never fail the sync.
+        tenant_health_refresh(msp=msp, tenant=tenant, graph=engine.graph, after_sync=True)
+        if tenant.health_error:
+            engine.notes.append(f"Health: {tenant.health_error}")
         finish_run(msp=msp, tenant=tenant, run=run, status=SyncRun.Status.SUCCEEDED,
                    counts=engine._counts_json(), notes=engine.notes, graph=engine.graph)
         audit_record(msp=msp, action="m365.sync", obj=tenant, client=tenant.client, actor=actor,

@@ -37,3 +37,12 @@ def m365_sync_msp(self, msp_id: int):
     msp = current_msp()
     runs = [sync_enqueue(msp=msp, tenant=t, trigger=SyncRun.Trigger.SCHEDULE) for t in tenants_due(msp=msp)]
     return [r.pk for r in runs]
+
+
+@shared_task(base=MspTask, bind=True)
+def m365_health_msp(self, msp_id: int):
+    """The health schedule (one PeriodicTask per MSP, M365_HEALTH_EVERY_MINUTES): read the
+    health of every tenant the sync schedule would sync."""
+    from .health import tenants_health_refresh
+
+    return tenants_health_refresh(msp=current_msp(), tenants=tenants_due(msp=current_msp()))

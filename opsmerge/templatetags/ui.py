@@ -72,6 +72,7 @@ _STATUS_BADGES = {
     "closed": "badge-neutral", "sent": "badge-info", "paid": "badge-success", "void": "badge-neutral",
     "queued": "badge-info", "running": "badge-info", "done": "badge-success", "failed": "badge-danger",
     "undone": "badge-neutral", "none": "badge-neutral",
+    "healthy": "badge-success", "attention": "badge-warning", "critical": "badge-danger", "no_tenants": "badge-neutral",
 }
 
 

@@ -7,6 +7,9 @@ Routes (see design/m365-sync.md §6):
   GET  /v1.0/organization
   GET  /v1.0/users, /v1.0/users/delta, /v1.0/devices, /v1.0/devices/delta
   GET  /v1.0/deviceManagement/managedDevices          ($filter=lastSyncDateTime ge <time>)
+  GET  /v1.0/users/{id}, /v1.0/devices/{id}
+  GET  /v1.0/users/$count (ConsistencyLevel: eventual), /v1.0/subscribedSkus, /v1.0/security/secureScores,
+       /v1.0/reports/authenticationMethods/userRegistrationDetails (paged)
   GET/POST /_emulator/...                                control API (CLI use: counters, mutations)
 """
 
@@ -32,6 +35,14 @@ GRAPH_RESOURCES = {
     "deviceManagement/managedDevices": ("managed", "DeviceManagementManagedDevices.Read.All"),
 }
 ORG_ROLES = {"Organization.Read.All", "Directory.Read.All"}
+# Health reads: route name, the roles that allow it (any one).
+HEALTH_ROUTES = {
+    "users/$count": ("users_count", {"User.Read.All", "Directory.Read.All"}),
+    "subscribedSkus": ("subscribedSkus", {"LicenseAssignment.Read.All", "Organization.Read.All", "Directory.Read.All"}),
+    "security/secureScores": ("secureScores", {"SecurityEvents.Read.All", "SecurityEvents.ReadWrite.All"}),
+    "reports/authenticationMethods/userRegistrationDetails": ("userRegistrationDetails", {"AuditLog.Read.All"}),
+}
+GRAPH_SCOPES = {"https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default"}
 # $filter on a listing: only what OpsMerge uses, DateTimeOffset comparisons of managedDevices.
 FILTERABLE = {"managed": {"lastSyncDateTime"}}
 _FILTER = re.compile(r"^(\w+) (ge|gt|le|lt) (\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d))$")
@@ -214,7 +225,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._aadsts(90002, tid, client_id)
         if tenant.token_error:
             return self._aadsts(tenant.token_error, tid, client_id)
-        if form.get("grant_type") != "client_credentials" or not form.get("scope", "").endswith("/.default"):
+        # Like Entra: the scope names Graph's resource, whatever host the request reached.
+        if form.get("grant_type") != "client_credentials" or form.get("scope", "") not in GRAPH_SCOPES:
             return self._send(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: scope.",
                                     "error_codes": [1002012]})
         if app is None or not tenant.consented:
@@ -267,6 +279,8 @@ class Handler(BaseHTTPRequestHandler):
     # -- Graph ------------------------------------------------------------------------------
     def _graph(self, resource_path: str, query: dict):
         route = resource_path.replace("deviceManagement/managedDevices", "managed").replace("/", "_")
+        if resource_path in HEALTH_ROUTES:
+            route = HEALTH_ROUTES[resource_path][0]
         self._count(route)
         with self.server.state.lock:
             self.server.state.queries.append((route, dict(query)))
@@ -287,6 +301,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(*_graph_error(403, "Authorization_RequestDenied",
                                                 "Insufficient privileges to complete the operation."))
             return self._send(200, {"value": [tenant.organization()]})
+        if resource_path in HEALTH_ROUTES:
+            if not roles & HEALTH_ROUTES[resource_path][1]:
+                return self._send(*_graph_error(403, "Authorization_RequestDenied",
+                                                "Insufficient privileges to complete the operation."))
+            with self.server.state.lock:
+                return self._health(tenant, route, query)
+        single = re.fullmatch(r"(users|devices)/([0-9a-fA-F-]{36})", resource_path)
+        if single:
+            return self._one(tenant, roles, single[1], single[2], query)
         delta = resource_path.endswith("/delta")
         name = resource_path.removesuffix("/delta")
         if name not in GRAPH_RESOURCES or (delta and name not in ("users", "devices")):
@@ -301,6 +324,55 @@ class Handler(BaseHTTPRequestHandler):
             if delta:
                 return self._delta(tenant, name, resource, query)
             return self._list(tenant, name, resource, query)
+
+    def _health(self, tenant, route: str, query: dict):
+        base = f"{self._base()}/v1.0"
+        if route == "users_count":
+            # An advanced query: Graph refuses it without ConsistencyLevel: eventual.
+            if self.headers.get("ConsistencyLevel", "").lower() != "eventual" or \
+                    query.get("$filter", "").replace(" ", "") != "assignedLicenses/$countne0":
+                return self._send(*_graph_error(400, "Request_UnsupportedQuery",
+                                                "Unsupported query: ConsistencyLevel: eventual and a supported "
+                                                "$filter are required."))
+            count = sum(1 for oid in tenant.order["users"]
+                        if tenant.live("users", oid) and tenant.objects["users"][oid].get("assignedLicenses"))
+            return self._send(200, str(count), content_type="text/plain; charset=utf-8")
+        if route == "subscribedSkus":  # not paged: every SKU in one answer
+            return self._send(200, {"@odata.context": f"{base}/$metadata#subscribedSkus",
+                                    "value": [dict(s) for s in tenant.skus]})
+        if route == "secureScores":
+            try:
+                top = int(query.get("$top", 100))
+            except ValueError:
+                top = -1
+            if top < 1:
+                return self._send(*_graph_error(400, "BadRequest", "Invalid $top."))
+            return self._send(200, {"@odata.context": f"{base}/$metadata#security/secureScores",
+                                    "value": [dict(s) for s in tenant.secure_scores[:top]]})
+        # userRegistrationDetails: paged, nextLink with an opaque skiptoken
+        # Paged over the directory's order (a page may hold fewer rows: disabled users are left out).
+        offset = _unb64(query["$skiptoken"])["o"] if "$skiptoken" in query else 0
+        page = self.server.state.registration_page_size
+        body = {"@odata.context": f"{base}/$metadata#reports/authenticationMethods/userRegistrationDetails",
+                "value": tenant.registrations(offset, offset + page)}
+        if offset + page < len(tenant.order["users"]):
+            body["@odata.nextLink"] = (f"{base}/reports/authenticationMethods/userRegistrationDetails"
+                                       f"?$skiptoken={_b64({'o': offset + page})}")
+        return self._send(200, body)
+
+    def _one(self, tenant, roles, name: str, oid: str, query: dict):
+        """GET /users/{id}, /devices/{id}: one live object ($select honoured), else 404."""
+        resource, role = GRAPH_RESOURCES[name]
+        if role not in roles:
+            return self._send(*_graph_error(403, "Authorization_RequestDenied",
+                                            "Insufficient privileges to complete the operation."))
+        select = [s for s in query.get("$select", "").split(",") if s]
+        with self.server.state.lock:
+            if not tenant.live(resource, oid):
+                return self._send(*_graph_error(404, "Request_ResourceNotFound",
+                                                f"Resource '{oid}' does not exist or one of its queried "
+                                                "reference-property objects are not present."))
+            return self._send(200, _select(tenant.objects[resource][oid], select))
 
     def _list(self, tenant, name: str, resource: str, query: dict):
         if "$skiptoken" in query:
@@ -461,6 +533,8 @@ class Emulator:
         return {
             "M365_AUTHORITY_HOST": self.base_url,
             "M365_GRAPH_URL": self.base_url,
+            # A proxy in front of Graph: the token is still for Graph's resource.
+            "M365_GRAPH_SCOPE": "https://graph.microsoft.com/.default",
             "M365_CA_BUNDLE": str(self.ca_path),
             "M365_CLIENT_ID": self.client_id,
             "M365_CLIENT_SECRET": self.client_secret,

@@ -21,7 +21,11 @@ GRAPH_ROLES = (
     "Device.Read.All",
     "DeviceManagementManagedDevices.Read.All",
     "Organization.Read.All",
+    "SecurityEvents.Read.All",
+    "AuditLog.Read.All",
 )
+# Common SKUs a small business tenant holds: (skuPartNumber, bought per member, extra units).
+_SKUS = (("SPB", 1.0, 2), ("EXCHANGESTANDARD", 0.1, 1), ("FLOW_FREE", 0, 10000))
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 
 # AADSTS bodies the token endpoint can answer with (error, HTTP status, description).
@@ -108,6 +112,10 @@ class EmuTenant:
         self.seq = 0
         self.delta_min_seq = 0  # delta tokens below this are expired
         self.delta_expiry_mode = "410"  # or "syncStateNotFound"
+        # Health: /subscribedSkus, /security/secureScores (newest first), MFA registrations.
+        self.skus: list[dict] = []
+        self.secure_scores: list[dict] = []
+        self.mfa_registered: set[str] = set()
 
     # -- organisation -------------------------------------------------------
     def organization(self) -> dict:
@@ -149,8 +157,21 @@ class EmuTenant:
         self._touch(resource, oid, None)
 
     def check_in(self, oid: str, **changes) -> dict:
-        """An Intune device syncs with Intune now (lastSyncDateTime = now), reporting `changes`."""
-        return self.update("managed", oid, lastSyncDateTime=graph_now(), **changes)
+        """An Intune device syncs with Intune now (lastSyncDateTime = now), reporting `changes`.
+        As in Entra, Intune writes a new compliance state onto the device object too."""
+        managed = self.update("managed", oid, lastSyncDateTime=graph_now(), **changes)
+        if "complianceState" in changes:
+            device = self._entra_by_device_id().get(managed.get("azureADDeviceId"))
+            if device is not None:
+                self.update("devices", device, isCompliant=changes["complianceState"] == "compliant")
+        return managed
+
+    def _entra_by_device_id(self) -> dict[str, str]:
+        index = getattr(self, "_device_index", None)
+        if index is None or len(index) != len(self.objects["devices"]):
+            index = self._device_index = {o["deviceId"]: oid for oid, o in self.objects["devices"].items()
+                                          if o.get("deviceId")}
+        return index
 
     def restore(self, resource: str, oid: str) -> None:
         self.removed[resource].pop(oid, None)
@@ -198,13 +219,26 @@ class EmuTenant:
                 "accountEnabled": rng.random() >= disabled, "userType": "Guest" if guest else "Member",
                 "department": rng.choice(_DEPTS) or None, "officeLocation": rng.choice(("London", "Leeds", None)),
             })
+        members = [u for u in self.objects["users"].values() if u["userType"] == "Member"]
+        sku_ids = {part: str(uuid.UUID(int=rng.getrandbits(128), version=4)) for part, _, _ in _SKUS}
+        for user in members:
+            user["assignedLicenses"] = [{"skuId": sku_ids["SPB"], "disabledPlans": []}] if user["accountEnabled"] else []
+            if rng.random() < 0.8:
+                self.mfa_registered.add(user["id"])
         for name in ("svc-backup", "scanner", "noreply")[:service_accounts]:
             self.add("users", {
                 "id": _guid(rng), "displayName": name, "givenName": None, "surname": None,
                 "mail": f"{name}@{domain}", "userPrincipalName": f"{name}@{domain}", "jobTitle": None,
                 "mobilePhone": None, "businessPhones": [], "accountEnabled": True, "userType": "Member",
-                "department": None, "officeLocation": None,
+                "department": None, "officeLocation": None, "assignedLicenses": [],
             })
+        licensed = sum(1 for u in members if u.get("assignedLicenses"))
+        self.skus = [{"skuId": sku_ids[part], "skuPartNumber": part, "capabilityStatus": "Enabled",
+                      "appliesTo": "User", "consumedUnits": licensed if part == "SPB" else int(licensed * share),
+                      "prepaidUnits": {"enabled": int(licensed * share) + extra, "suspended": 0, "warning": 0,
+                                       "lockedOut": 0}}
+                     for part, share, extra in _SKUS] if users else []
+        self.seed_secure_scores(rng)
         device_ids: list[tuple[str, tuple]] = []
         for n in range(devices):
             os_name, ver, maker, model, prefix = rng.choice(_OS)
@@ -235,6 +269,35 @@ class EmuTenant:
                 "emailAddress": owner, "complianceState": "noncompliant" if n % 7 == 0 else "compliant",
                 "managedDeviceOwnerType": "company", "wiFiMacAddress": None, "imei": None,
             })
+
+    def seed_secure_scores(self, rng: random.Random, *, days: int = 90, max_score: float = 80.0) -> None:
+        """Daily Secure Score snapshots, newest first, drifting upwards from about half."""
+        score = max_score * (0.45 + rng.random() * 0.1)
+        snapshots = []
+        for day in range(days, 0, -1):
+            score = min(max_score, max(0.0, score + rng.uniform(-0.4, 0.7)))
+            created = datetime.fromtimestamp(time.time() - day * 86400, UTC).strftime("%Y-%m-%dT00:00:00Z")
+            snapshots.append({"id": f"{self.tid}_{created[:10]}", "azureTenantId": self.tid,
+                              "createdDateTime": created, "currentScore": round(score, 2), "maxScore": max_score,
+                              "activeUserCount": 0, "enabledServices": ["HasExchange", "HasSharePoint"]})
+        self.secure_scores = list(reversed(snapshots))
+
+    def set_secure_score(self, percent: float) -> None:
+        """A new snapshot at `percent` of the maximum (newest first)."""
+        latest = self.secure_scores[0] if self.secure_scores else {"maxScore": 80.0}
+        snap = dict(latest, createdDateTime=graph_now(), currentScore=round(latest["maxScore"] * percent / 100, 2))
+        self.secure_scores.insert(0, snap)
+
+    def registrations(self, start: int = 0, stop: int | None = None) -> list[dict]:
+        """/reports/authenticationMethods/userRegistrationDetails rows (disabled users
+        excluded) of the users at positions [start, stop) of the directory's order."""
+        return [{"id": u["id"], "userPrincipalName": u["userPrincipalName"], "userDisplayName": u["displayName"],
+                 "userType": "guest" if u.get("userType") == "Guest" else "member",
+                 "isMfaRegistered": u["id"] in self.mfa_registered, "isMfaCapable": u["id"] in self.mfa_registered,
+                 "isAdmin": False, "methodsRegistered": ["microsoftAuthenticatorPush"] if u["id"] in self.mfa_registered
+                 else []}
+                for oid in self.order["users"][start:stop] if self.live("users", oid)
+                for u in (self.objects["users"][oid],) if u.get("accountEnabled") is not False]
 
     def mutate(self, *, fraction: float = 0.01, seed: int = 1) -> dict[str, int]:
         """Change about `fraction` of users and devices: renames and job titles
@@ -304,6 +367,7 @@ class EmulatorState:
         self.error_rate = 0.0
         self.rng = random.Random(0)
         self.delta_page_size = 999
+        self.registration_page_size = 100  # userRegistrationDetails pages like other directory reports
         self.queries: deque[tuple[str, dict]] = deque(maxlen=1000)  # (route, query) of recent Graph calls
         # What "the admin" does on the consent page: (tid, "accept"|"decline") or None
         # to show a chooser page (demo).

@@ -225,3 +225,45 @@ def test_declined_consent_and_revoked_consent_are_explained(signed_in_page, m365
     assert page.get_by_test_id("health-alert").count() == 0
     with msp_scope(msp):
         assert M365Tenant.objects.filter(msp=msp).count() == 1  # the same tenant row, reconnected
+
+
+def test_tenant_health_on_the_overview_and_the_customer_list(signed_in_page, m365_live):
+    page = signed_in_page()
+    msp = page.user.msp
+    client, emu = _setup(m365_live, msp, client_name="Northwind Traders", tenant_name="Northwind Traders",
+                         domain="northwindtraders.example", users=18, devices=4, managed=2)
+    ClientFactory(msp=msp, name="Adatum Corp")  # no tenant: "No tenants"
+    m365_live.state.consent_answer = (emu.tid, "accept")
+
+    page.goto(f"/integrations/m365/clients/{client.pk}/")
+    page.get_by_role("button", name="Connect Microsoft 365").click()
+    page.wait_for_url(f"**/integrations/m365/clients/{client.pk}/")
+    assert _wait_run_finished(page) == "Succeeded"
+
+    page.goto(f"/clients/{client.pk}/")
+    licensed = sum(1 for u in emu.objects["users"].values() if u.get("assignedLicenses"))
+    assert page.get_by_test_id("m365-users").locator(".stat-value").inner_text() == str(licensed)
+    assert "Microsoft 365 Business Premium" in page.get_by_test_id("m365-licences-table").inner_text()
+    score = page.get_by_test_id("m365-score").locator(".stat-value").inner_text()
+    assert re.fullmatch(r"\d+%", score)
+    assert page.get_by_test_id("m365-score-card").locator("svg.trend polyline").count() == 1
+    screenshot(page, "m365-health-overview")
+
+    page.goto("/clients/?sort=-m365_health")
+    row = page.locator("tr", has_text="Northwind Traders")
+    assert row.locator(".badge", has_text=re.compile("Healthy|Attention|Critical")).count() == 1
+    assert str(licensed) in row.inner_text()
+    assert "No tenants" in page.locator("tr", has_text="Adatum Corp").inner_text()
+    screenshot(page, "m365-health-list")
+
+    # The admin removes SecurityEvents.Read.All from the app: the next read says what to add.
+    emu.roles.discard("SecurityEvents.Read.All")
+    m365_live.state.revoke_tokens(emu.tid)
+    page.goto(f"/integrations/m365/clients/{client.pk}/")
+    _sync_now(page)
+    assert _wait_run_finished(page) == "Succeeded"
+    page.goto(f"/clients/{client.pk}/")
+    card = page.get_by_test_id("m365-score-card")
+    assert "Not granted" in card.inner_text() and "SecurityEvents.Read.All" in card.inner_text()
+    assert page.get_by_test_id("m365-score").locator(".stat-value").inner_text() == "Not granted"
+    screenshot(page, "m365-health-not-granted")

@@ -28,7 +28,7 @@ def _consent(web, emulator, start_url: str, answer):
     consent = urlsplit(response["Location"])
     assert consent.path == "/organizations/v2.0/adminconsent"
     query = parse_qs(consent.query)
-    assert query["scope"] == [f"{emulator.base_url}/.default"] and query["state"][0]
+    assert query["scope"] == ["https://graph.microsoft.com/.default"] and query["state"][0]
     session = requests.Session()
     session.trust_env = False
     back = session.get(response["Location"], verify=str(emulator.ca_path), allow_redirects=False)
