@@ -133,6 +133,8 @@ def link_token_redeem(*, secret: str, ip: str = "", user_agent: str = "") -> Red
 # --- sessions ----------------------------------------------------------------------
 
 def session_start(*, msp, contact: Contact, ip: str = "", user_agent: str = "") -> str:
+    """Start a session; returns the cookie value "<msp id>.<secret>" (only the secret's
+    hash is stored). The MSP id only routes the lookup: the secret is the credential."""
     now = timezone.now()
     secret = _new_secret()
     PortalSession.objects.create(msp=msp, contact=contact, key_hash=secret_hash(secret), last_seen_at=now,
@@ -143,7 +145,7 @@ def session_start(*, msp, contact: Contact, ip: str = "", user_agent: str = "") 
     contact.portal_last_sign_in_at = now
     audit_record(msp=msp, actor_label=str(contact), action="portal.sign_in", obj=contact,
                  changes={"first_sign_in": first, "ip": ip})
-    return secret
+    return f"{msp.pk}.{secret}"
 
 
 @dataclass
@@ -173,9 +175,14 @@ def session_resolve(secret: str) -> PortalIdentity | None:
     losing access takes effect on the very next request."""
     if not secret or len(secret) > 100:
         return None
+    msp_part, dot, raw = secret.partition(".")
     with unscoped("portal session lookup: the cookie secret is the credential"):
-        session = (PortalSession.objects.select_related("msp", "contact__client")
-                   .filter(key_hash=secret_hash(secret), ended_at__isnull=True).first())
+        sessions = PortalSession.objects.select_related("msp", "contact__client").filter(ended_at__isnull=True)
+        if dot and msp_part.isdigit():  # "<msp id>.<secret>": one MSP's rows (one node on Citus)
+            sessions = sessions.filter(msp_id=int(msp_part), key_hash=secret_hash(raw))
+        else:  # a cookie set before the MSP id was part of it
+            sessions = sessions.filter(key_hash=secret_hash(secret))
+        session = sessions.first()
     if session is None:
         return None
     now = timezone.now()

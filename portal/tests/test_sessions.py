@@ -36,6 +36,26 @@ def test_forged_cookie_is_sent_to_sign_in_and_forgotten(client, portal_contact):
     assert signed_out(response) and response.cookies[conf.cookie_name()].value == ""
 
 
+def test_the_cookie_names_its_msp_but_only_the_secret_signs_in(client, portal_contact):
+    """"<msp id>.<secret>": the id routes the lookup to one MSP's rows (one node on
+    Citus); another MSP's id with a valid secret, or the secret alone in a new
+    cookie's place, is no session."""
+    from accounts.tests.factories import MspFactory
+    from portal.services import session_resolve, session_start
+
+    with msp_scope(portal_contact.msp):
+        cookie = session_start(msp=portal_contact.msp, contact=portal_contact)
+    msp_id, _, secret = cookie.partition(".")
+    assert msp_id == str(portal_contact.msp_id) and len(secret) >= 43
+    assert session_resolve(cookie).contact == portal_contact
+    with unscoped("test"):
+        other = MspFactory()
+    assert session_resolve(f"{other.pk}.{secret}") is None
+    assert session_resolve(f"{msp_id}.forged") is None
+    client.cookies[conf.cookie_name()] = f"{other.pk}.{secret}"
+    assert signed_out(client.get(TICKETS))
+
+
 def test_inactivity_expiry(portal):
     assert portal.get(TICKETS).status_code == 200
     with unscoped("test"):
