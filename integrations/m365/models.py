@@ -18,7 +18,14 @@ class M365Tenant(MspOwnedModel):
     # NULL while a tenant imported from Microsoft 365 waits to be given a client.
     client = TenantForeignKey("clients.Client", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="m365_tenants")
+    class Source(models.TextChoices):
+        GRAPH = "graph", "Microsoft Graph"
+        CIPP = "cipp", "CIPP"
+
     tenant_id = models.UUIDField("Entra tenant id")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.GRAPH,
+                              help_text="Where the sync reads users and devices: Graph (admin consent) or the "
+                                        "MSP's CIPP instance (docs/m365.md, CIPP as a source).")
     display_name = models.CharField(max_length=255, blank=True)
     default_domain = models.CharField(max_length=253, blank=True)
     verified_domains = models.JSONField(default=list, blank=True)
@@ -165,3 +172,37 @@ class SyncRun(MspOwnedModel):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class CippConnection(MspOwnedModel):
+    """The MSP's CIPP instance (CIPP-API), an alternative source of tenants, users and
+    Intune devices. One per MSP. The client secret is stored as given (OpsMerge must
+    send it to Entra) and never rendered back; see docs/m365.md for protecting it."""
+
+    class Status(models.TextChoices):
+        UNTESTED = "untested", "Not tested"
+        OK = "ok", "Connected"
+        FAILED = "failed", "Failed"
+
+    base_url = models.URLField("CIPP URL", max_length=255, help_text="https://cipp.example.com (the API is /api/…).")
+    tenant_id = models.UUIDField("Entra tenant id", help_text="The MSP's own tenant, where CIPP's API app lives.")
+    client_id = models.UUIDField("Client id", help_text="Application id of the CIPP-API client.")
+    api_client_id = models.UUIDField(
+        "API application id", null=True, blank=True,
+        help_text="The CIPP-API app the token is for (scope api://<id>/.default); blank = the client id.")
+    client_secret = models.CharField(max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNTESTED, editable=False)
+    status_message = models.CharField(max_length=255, blank=True, editable=False)
+    last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "CIPP connection"
+        constraints = [models.UniqueConstraint(fields=["msp"], name="cippconnection_one_per_msp")]
+
+    def __str__(self):
+        return self.base_url
+
+    @property
+    def scope(self) -> str:
+        return f"api://{self.api_client_id or self.client_id}/.default"

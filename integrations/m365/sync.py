@@ -67,11 +67,54 @@ def worker_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class GraphSource:
+    """Where a sync reads a tenant's objects: Graph (this) or CIPP (cipp.CippSource).
+    Each listing yields pages (lists of Graph-shaped objects); the engine maps and
+    writes them the same way whatever the source. Only Graph has delta queries, an
+    Entra device list and tenant health."""
+
+    name = M365Tenant.Source.GRAPH
+    delta = True
+    entra_devices = True
+
+    def __init__(self, graph: GraphClient):
+        self.graph = graph
+
+    @property
+    def requests(self) -> int:
+        return self.graph.requests
+
+    @property
+    def pages(self) -> int:
+        return self.graph.pages
+
+    def _listing(self, path: str, params: dict):
+        for body in self.graph.pages_of(path, params):
+            yield body.get("value") or []
+
+    def users(self):
+        return self._listing("users", {"$select": USER_SELECT, "$top": 999})
+
+    def devices(self):
+        return self._listing("devices", {"$select": DEVICE_SELECT, "$top": 999})
+
+    def managed_devices(self, since=None):
+        params = {"$select": MANAGED_SELECT, "$top": 999}
+        if since is not None:
+            params["$filter"] = f"lastSyncDateTime ge {since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+        return self._listing("deviceManagement/managedDevices", params)
+
+
 class TenantSync:
-    def __init__(self, *, msp, tenant: M365Tenant, run: SyncRun, graph: GraphClient | None = None):
+    def __init__(self, *, msp, tenant: M365Tenant, run: SyncRun, graph: GraphClient | None = None, source=None):
         self.msp, self.tenant, self.run = msp, tenant, run
         self.client = tenant.client
-        self.graph = graph or GraphClient(tenant.tenant_id)
+        if source is None and tenant.source == M365Tenant.Source.CIPP:
+            from .cipp import source_for
+
+            source = source_for(msp=msp, tenant=tenant)
+        self.graph = None if source is not None else (graph or GraphClient(tenant.tenant_id))
+        self.source = source or GraphSource(self.graph)
         self.now = timezone.now()
         self.counts = {"contacts": Counter(), "assets": Counter()}
         self.notes: list[str] = []
@@ -92,7 +135,7 @@ class TenantSync:
         within = min(0.95, seen / expected) if expected else 0.5
         progress = min(99, int(self.phase_base + weight * within))
         SyncRun.objects.filter(msp=self.msp, pk=self.run.pk).update(
-            phase=self.phase, progress=progress, pages=self.graph.pages, requests=self.graph.requests,
+            phase=self.phase, progress=progress, pages=self.source.pages, requests=self.source.requests,
             counts=self._counts_json(),
         )
         if self.lock is not None:
@@ -114,7 +157,10 @@ class TenantSync:
             self._enter("users")
             self._resource("users", USER_SELECT, self.apply_users, self._unseen_contacts,
                            link_field="users_delta_link")
-        if tenant.sync_devices:
+        if tenant.sync_devices and not self.source.entra_devices:
+            self._enter("intune")  # CIPP: Intune's managed devices are the device list
+            self._intune()
+        elif tenant.sync_devices:
             self._enter("devices")
             self._resource("devices", DEVICE_SELECT, self.apply_devices, self._unseen_assets,
                            link_field="devices_delta_link")
@@ -123,7 +169,7 @@ class TenantSync:
                 self._intune()
 
     def _resource(self, resource: str, select: str, apply, unseen, *, link_field: str) -> None:
-        link = "" if self.run.full else getattr(self.tenant, link_field)
+        link = "" if self.run.full or not self.source.delta else getattr(self.tenant, link_field)
         if link:
             try:
                 self._save_link(link_field, self._read_delta(link, apply))
@@ -134,10 +180,11 @@ class TenantSync:
                 self.notes.append(f"{resource}: change tracking expired ({exc.code}); full resync")
         # Bookmark "now" first, then list everything: changes made while listing are
         # replayed by the next delta, and replays are applied idempotently.
-        latest = self.graph.get(self.graph.url(f"{resource}/delta"), {"$select": select, "$deltatoken": "latest"})
+        latest = {}
+        if self.source.delta:
+            latest = self.graph.get(self.graph.url(f"{resource}/delta"), {"$select": select, "$deltatoken": "latest"})
         seen: set[str] = set()
-        for body in self.graph.pages_of(resource, {"$select": select, "$top": 999}):
-            values = body.get("value") or []
+        for values in getattr(self.source, resource)():
             seen.update(obj["id"] for obj in values)
             apply(values)
             self._progress(len(seen))
@@ -377,7 +424,7 @@ class TenantSync:
     def _intune_since(self, started):
         """None for a complete listing, else the lastSyncDateTime to ask from."""
         tenant = self.tenant
-        if self.run.full or tenant.intune_listed_at is None or tenant.intune_full_listed_at is None:
+        if self.run.full or not self.source.delta or tenant.intune_listed_at is None or tenant.intune_full_listed_at is None:
             return None
         if started - tenant.intune_full_listed_at >= timedelta(hours=conf.intune_full_every_hours()):
             return None
@@ -396,7 +443,7 @@ class TenantSync:
                 refused, since = exc.code, None  # a tenant that refuses the filter: list everything
                 seen = self._list_managed(None)
         except M365Error as exc:
-            if exc.status not in (400, 403):
+            if exc.status not in (400, 403) or self.source.name != M365Tenant.Source.GRAPH:
                 raise
             self.notes.append(M365Error(Kind.INTUNE_UNAVAILABLE, exc.code).friendly + f" ({exc.code})")
             if self.tenant.intune_available is not False:
@@ -421,13 +468,9 @@ class TenantSync:
 
     def _list_managed(self, since) -> set[str]:
         """Read managedDevices (every one, or those synced since `since`) and apply each page."""
-        params = {"$select": MANAGED_SELECT, "$top": 999}
-        if since is not None:
-            params["$filter"] = f"lastSyncDateTime ge {since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
         self._intune_complete = since is None
         seen: set[str] = set()
-        for body in self.graph.pages_of("deviceManagement/managedDevices", params):
-            values = body.get("value") or []
+        for values in self.source.managed_devices(since):
             seen.update(o["id"] for o in values)
             self.apply_managed(values)
             self._progress(len(seen))
@@ -621,7 +664,8 @@ def tenant_sync(*, msp, tenant: M365Tenant, trigger: str = SyncRun.Trigger.MANUA
             log.warning("m365 sync of tenant %s failed: %s", tenant.tenant_id, exc.code)
             status = SyncRun.Status.SKIPPED if exc.kind in STOPPED_KINDS else SyncRun.Status.FAILED
             finish_run(msp=msp, tenant=tenant, run=run, status=status, error=exc,
-                       counts=engine._counts_json(), notes=engine.notes, graph=engine.graph)
+                       counts=engine._counts_json() if engine else None, notes=engine.notes if engine else None,
+                       graph=engine.source if engine else None)
             return run
         except Exception:
             # A bug or an outage of our own (database, Redis): the run must not stay
@@ -631,16 +675,17 @@ def tenant_sync(*, msp, tenant: M365Tenant, trigger: str = SyncRun.Trigger.MANUA
                 finish_run(msp=msp, tenant=tenant, run=run, status=SyncRun.Status.FAILED,
                            error=M365Error(Kind.INTERNAL, "internal_error"),
                            counts=engine._counts_json() if engine else None,
-                           notes=engine.notes if engine else None, graph=engine.graph if engine else None)
+                           notes=engine.notes if engine else None, graph=engine.source if engine else None)
             except Exception:
                 log.exception("m365 sync run %s could not be closed", run.pk)
             raise
         # Health rides on the sync's token and session; its problems never fail the sync.
-        tenant_health_refresh(msp=msp, tenant=tenant, graph=engine.graph, after_sync=True)
-        if tenant.health_error:
-            engine.notes.append(f"Health: {tenant.health_error}")
+        if engine.graph is not None:  # CIPP gives no tenant health
+            tenant_health_refresh(msp=msp, tenant=tenant, graph=engine.graph, after_sync=True)
+            if tenant.health_error:
+                engine.notes.append(f"Health: {tenant.health_error}")
         finish_run(msp=msp, tenant=tenant, run=run, status=SyncRun.Status.SUCCEEDED,
-                   counts=engine._counts_json(), notes=engine.notes, graph=engine.graph)
+                   counts=engine._counts_json(), notes=engine.notes, graph=engine.source)
         audit_record(msp=msp, action="m365.sync", obj=tenant, client=tenant.client, actor=actor,
                      actor_label="" if actor else "Microsoft 365 sync",
                      changes={"run": run.pk, "full": run.full, "counts": run.counts})
