@@ -7,6 +7,6 @@ fixture ``m365_emulator`` (integrations/m365/tests/conftest.py). As a CLI:
 """
 
 from .server import Emulator
-from .state import AADSTS, GRAPH_ROLES, ZERO_GUID, EmulatorState, EmuTenant
+from .state import AADSTS, GRAPH_ROLES, ZERO_GUID, CippApi, EmulatorState, EmuTenant
 
-__all__ = ["AADSTS", "GRAPH_ROLES", "ZERO_GUID", "EmuTenant", "Emulator", "EmulatorState"]
+__all__ = ["AADSTS", "GRAPH_ROLES", "ZERO_GUID", "CippApi", "EmuTenant", "Emulator", "EmulatorState"]

@@ -10,6 +10,8 @@ Routes (see design/m365-sync.md §6):
   GET  /v1.0/users/{id}, /v1.0/devices/{id}
   GET  /v1.0/users/$count (ConsistencyLevel: eventual), /v1.0/subscribedSkus, /v1.0/security/secureScores,
        /v1.0/reports/authenticationMethods/userRegistrationDetails (paged)
+  POST /{tid}/oauth2/v2.0/token with scope api://<id>/.default   CIPP-API's own app (state.cipp)
+  GET  /api/ListTenants, /api/ListUsers?TenantFilter=, /api/ListDevices?TenantFilter=   CIPP-API subset
   GET/POST /_emulator/...                                control API (CLI use: counters, mutations)
 """
 
@@ -22,6 +24,7 @@ import re
 import ssl
 import threading
 import time
+import uuid
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -181,6 +184,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if segs[0] == "_emulator":
                 return self._control(method, segs[1:], query)
+            if segs[0] == "api" and len(segs) == 2 and method == "GET":
+                return self._cipp(segs[1], query)
             if segs[0] == "v1.0" and method == "GET":
                 return self._graph("/".join(segs[1:]), query)
             if len(segs) >= 2 and segs[1:] == ["v2.0", ".well-known", "openid-configuration"]:
@@ -218,6 +223,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         state = self.server.state
         client_id = form.get("client_id", "")
+        if form.get("scope", "").startswith("api://"):
+            return self._cipp_token(tid, form)
         with state.lock:
             tenant = state.tenants.get(tid)
             app = state.apps.get(client_id)
@@ -238,6 +245,63 @@ class Handler(BaseHTTPRequestHandler):
         token = state.issue_token(tid)
         self._send(200, {"token_type": "Bearer", "expires_in": state.expires_in,
                          "ext_expires_in": state.expires_in, "access_token": token})
+
+    def _cipp_token(self, tid: str, form: dict):
+        """Client credentials for the CIPP-API app, in the MSP's own tenant."""
+        state = self.server.state
+        cipp, client_id = state.cipp, form.get("client_id", "")
+        if cipp is None or tid != cipp.tid:
+            return self._aadsts(90002, tid, client_id)
+        if client_id != cipp.client_id:
+            return self._aadsts(700016, tid, client_id)
+        if form.get("client_secret") != cipp.secret:
+            return self._aadsts(7000215, tid, client_id)
+        if form.get("grant_type") != "client_credentials" or form.get("scope") != cipp.scope:
+            return self._send(400, {"error": "invalid_scope", "error_description": "AADSTS1002012: scope.",
+                                    "error_codes": [1002012]})
+        with state.lock:
+            state.token_serial += 1
+            token = f"cipp.{state.token_serial}.{uuid.uuid4().hex}"
+            cipp.tokens.add(token)
+        self._send(200, {"token_type": "Bearer", "expires_in": state.expires_in,
+                         "ext_expires_in": state.expires_in, "access_token": token})
+
+    # -- CIPP-API ------------------------------------------------------------------------------
+    def _cipp(self, endpoint: str, query: dict):
+        """ListTenants / ListUsers / ListDevices: whole arrays of the managed tenants'
+        live objects (Graph-shaped, as CIPP relays them). Faults: route cipp_<Endpoint>."""
+        route = f"cipp_{endpoint}"
+        self._count(route)
+        state = self.server.state
+        with state.lock:
+            state.queries.append((route, dict(query)))
+        if state.cipp is None or endpoint not in ("ListTenants", "ListUsers", "ListDevices"):
+            return self._send(404, {"error": f"No CIPP endpoint {endpoint}"})
+        if self._apply_fault(route):
+            return
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in state.cipp.tokens:
+            return self._send(401, {"error": "Unauthorized"})
+        if not state.cipp.has_role:
+            return self._send(403, {"error": "Forbidden: this API client has no role"})
+        with state.lock:
+            tenants = [t for t in state.tenants.values() if t.tid != state.cipp.tid]
+            if endpoint == "ListTenants":
+                return self._send(200, [{"customerId": t.tid, "defaultDomainName": t.domains[0],
+                                         "displayName": t.display_name,
+                                         "initialDomainName": next((d for d in t.domains
+                                                                    if d.endswith(".onmicrosoft.com")), ""),
+                                         "delegatedPrivilegeStatus": "granularDelegatedAdminPrivileges"}
+                                        for t in tenants])
+            wanted = query.get("TenantFilter", "").lower()
+            tenant = next((t for t in tenants if wanted in (t.tid, *(d.lower() for d in t.domains))), None)
+            if tenant is None:
+                return self._send(500, {"Results": f"Tenant {wanted} not found"})
+            resource = "users" if endpoint == "ListUsers" else "managed"
+            if resource == "managed" and not tenant.intune:
+                return self._send(200, [])
+            self._send(200, [dict(tenant.objects[resource][oid]) for oid in tenant.order[resource]
+                             if tenant.live(resource, oid)])
 
     def _adminconsent(self, tid: str, query: dict):
         self._count("adminconsent")

@@ -90,6 +90,22 @@ class Fault:
     seconds: float = 0.0
 
 
+@dataclass
+class CippApi:
+    """An emulated CIPP instance (CIPP-API): its API app lives in the MSP's own tenant
+    `tid` (not one of the managed tenants); `has_role` False makes every call 403."""
+
+    tid: str
+    client_id: str
+    secret: str
+    has_role: bool = True
+    tokens: set[str] = field(default_factory=set)
+
+    @property
+    def scope(self) -> str:
+        return f"api://{self.client_id}/.default"
+
+
 class EmuTenant:
     """One Entra tenant: organisation, directory objects in insertion order, and a
     change log of (seq, id, changed keys or None for "whole object") per resource."""
@@ -372,12 +388,19 @@ class EmulatorState:
         # What "the admin" does on the consent page: (tid, "accept"|"decline") or None
         # to show a chooser page (demo).
         self.consent_answer: tuple[str, str] | None = None
+        self.cipp: CippApi | None = None  # the CIPP-API routes (/api/...) answer 404 until set
 
     # -- setup -------------------------------------------------------------------
     def add_app(self, client_id: str, secret: str, redirect_uris=()) -> App:
         with self.lock:
             app = self.apps[client_id] = App(client_id, secret, redirect_uris=list(redirect_uris))
             return app
+
+    def add_cipp(self, *, tid: str | None = None, client_id: str | None = None,
+                 secret: str = "cipp-secret") -> CippApi:  # noqa: S107 (the emulator's own fake app)
+        with self.lock:
+            self.cipp = CippApi(tid or str(uuid.uuid4()), client_id or str(uuid.uuid4()), secret)
+            return self.cipp
 
     def add_tenant(self, display_name: str, domains: list[str], *, tid: str | None = None, **kwargs) -> EmuTenant:
         with self.lock:
