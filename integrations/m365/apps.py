@@ -17,6 +17,7 @@ class M365Config(AppConfig):
             NavItem,
             Panel,
             RelatedCount,
+            SettingsPage,
             client_delete_gates,
             client_tabs,
             list_columns,
@@ -24,6 +25,7 @@ class M365Config(AppConfig):
             nav,
             panels,
             related_counts,
+            settings_pages,
         )
 
         from . import health
@@ -48,6 +50,9 @@ class M365Config(AppConfig):
                                  ("m365_licensed_users", health.client_licensed_users),
                                  ("m365_health_rank", health.client_health_rank)):
             related_counts.register(RelatedCount("clients.Client", name, expression, on_list=True))
+        settings_pages.register(SettingsPage(
+            "cipp", "CIPP", "settings:cipp", urls=_cipp_urls,
+            description="Sync Microsoft 365 users and Intune devices through your CIPP instance."))
         post_save.connect(_msp_saved, sender=Msp, dispatch_uid="m365-schedule-interval")
 
 
@@ -58,3 +63,9 @@ def _msp_saved(sender, instance, created, raw=False, **kwargs):
     from .services import schedule_ensure
 
     schedule_ensure(msp=instance, create=False)
+
+
+def _cipp_urls():
+    from .cipp_views import urls
+
+    return urls()

@@ -181,7 +181,7 @@ def connection_save(*, msp, actor=None, base_url: str, tenant_id, client_id, api
     return connection
 
 
-def _field_error(exc: M365Error) -> ValidationError:
+def field_error(exc: M365Error) -> ValidationError:
     """A CIPP/Entra refusal as a form error on the field most likely wrong."""
     if exc.kind == Kind.TENANT_NOT_FOUND:
         return ValidationError({"tenant_id": "Entra does not know this tenant id."})
@@ -204,7 +204,7 @@ def connection_test(*, msp, connection: CippConnection) -> list[dict]:
     try:
         tenants = CippClient(connection).tenants()
     except M365Error as exc:
-        error = _field_error(exc)
+        error = field_error(exc)
         _record_check(msp, connection, CippConnection.Status.FAILED, " ".join(error.messages))
         raise error from None
     _record_check(msp, connection, CippConnection.Status.OK, f"{len(tenants)} tenants")

@@ -146,3 +146,49 @@ def test_cipp_tenant_without_connection_fails_cleanly(msp, cipp_tenant):
     CippConnection.objects.filter(msp=msp).delete()
     run = tenant_sync(msp=msp, tenant=cipp_tenant)
     assert run.status == SyncRun.Status.FAILED and run.error_code == "cipp_not_connected"
+
+
+# -- the settings pages ---------------------------------------------------------------------------
+def test_settings_page_saves_tests_and_never_shows_the_secret(web, msp, m365_emulator, cipp_api, emu_tenant):
+    from django.urls import reverse
+
+    url = reverse("settings:cipp")
+    assert web.get(url).status_code == 200
+    data = {"base_url": m365_emulator.base_url, "tenant_id": cipp_api.tid, "client_id": cipp_api.client_id,
+            "client_secret": "wrong", "action": "test"}
+    response = web.post(url, data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["client_secret"]  # at the field, not a 500
+    data["client_secret"] = cipp_api.secret
+    response = web.post(url, data)
+    assert response.status_code == 302
+    assert CippConnection.objects.get(msp=msp).status == CippConnection.Status.OK
+    page = web.get(url).content.decode()
+    assert cipp_api.secret not in page and "Connected" in page
+    cipp_api.has_role = False  # 403: stays on the page with the error at the client id
+    response = web.post(url, {**data, "client_secret": ""})
+    assert response.status_code == 400 and "403" in response.context["form"].errors["client_id"][0]
+    cipp_api.has_role = True  # no CIPP API at this URL: error at the URL field
+    response = web.post(url, {**data, "client_secret": "", "base_url": m365_emulator.base_url + "/nothing"})
+    assert response.status_code == 400 and response.context["form"].errors["base_url"]
+
+
+def test_tenants_page_suggests_by_domain_and_links(web, msp, m365_client, emu_tenant, cipp_connection,
+                                                   m365_emulator):
+    from django.urls import reverse
+
+    url = reverse("settings:cipp_tenants")
+    response = web.get(url)
+    assert response.status_code == 200
+    row = next(r for r in response.context["rows"] if r["tenant_id"] == emu_tenant.tid)
+    assert row["suggestions"] == [m365_client]
+    response = web.post(url, {"tenant_id": emu_tenant.tid, "client": m365_client.pk})
+    assert response.status_code == 302
+    tenant = M365Tenant.objects.get(msp=msp, tenant_id=emu_tenant.tid)
+    assert tenant.source == M365Tenant.Source.CIPP and tenant.client == m365_client
+    run = SyncRun.objects.filter(msp=msp, tenant=tenant).first()
+    assert run is not None and run.trigger == SyncRun.Trigger.CONNECT
+    assert "Linked to" in web.get(url).content.decode()
+    m365_emulator.state.fault("cipp_ListTenants", 403)
+    response = web.get(url)
+    assert response.status_code == 200 and "403" in response.context["error"]
