@@ -14,6 +14,7 @@ def extra_world_objects(*, label, msp, user, objects) -> dict:
     extra["api_key"] = ApiKeyFactory(msp=msp, name=f"{label} API key")
     extra["m365_tenant"] = M365TenantFactory(msp=msp, client=objects["client"], display_name=f"{label} Tenant")
     extra["sync_run"] = SyncRunFactory(msp=msp, tenant=extra["m365_tenant"])
+    extra["cipp_connection"] = _cipp_connection(label=label, msp=msp)
     extra["import_job"] = _import_job(label=label, msp=msp, user=user)
     extra["attachment"] = _ticket_attachment(label=label, msp=msp, ticket=objects["ticket"])
     extra["document"] = _client_document(label=label, msp=msp, client=objects["client"])
@@ -91,3 +92,17 @@ def _import_job(*, label, msp, user):
     ImportRowError.objects.create(msp=msp, job=job, row_number=2, cells=[f"{label}Person", "Y", "bad"],
                                   errors=[{"column": "Email", "value": "bad", "message": "Not a valid email."}])
     return job
+
+
+def _cipp_connection(*, label, msp):
+    """The MSP's CIPP connection, with a stored tenant list named after the MSP
+    (settings:cipp and settings:cipp_tenants render it without calling CIPP)."""
+    import uuid
+
+    from integrations.m365.models import CippConnection
+
+    return CippConnection.objects.create(
+        msp=msp, base_url=f"https://{label.lower()}-cipp.example", tenant_id=uuid.uuid4(), client_id=uuid.uuid4(),
+        client_secret=f"{label} secret", status=CippConnection.Status.OK,
+        tenants=[{"customerId": str(uuid.uuid4()), "defaultDomainName": f"{label.lower()}-cipp-tenant.example",
+                  "displayName": f"{label} CIPP Tenant"}])

@@ -199,22 +199,28 @@ def field_error(exc: M365Error) -> ValidationError:
 
 
 def connection_test(*, msp, connection: CippConnection) -> list[dict]:
-    """Call ListTenants; store the outcome. Returns the tenants, or raises
-    ValidationError keyed by the form field to fix."""
+    """Call ListTenants; store the outcome and the tenants (the tenants page lists
+    them without calling CIPP). Returns the tenants, or raises ValidationError keyed
+    by the form field to fix."""
     try:
         tenants = CippClient(connection).tenants()
     except M365Error as exc:
         error = field_error(exc)
         _record_check(msp, connection, CippConnection.Status.FAILED, " ".join(error.messages))
         raise error from None
-    _record_check(msp, connection, CippConnection.Status.OK, f"{len(tenants)} tenants")
+    _record_check(msp, connection, CippConnection.Status.OK, f"{len(tenants)} tenants", tenants=tenants)
     return tenants
 
 
-def _record_check(msp, connection, status, message) -> None:
+def _record_check(msp, connection, status, message, tenants=None) -> None:
     connection.status, connection.status_message, connection.last_checked_at = status, message[:255], timezone.now()
-    CippConnection.objects.filter(msp=msp, pk=connection.pk).update(
-        status=status, status_message=connection.status_message, last_checked_at=connection.last_checked_at)
+    values = {"status": status, "status_message": connection.status_message,
+              "last_checked_at": connection.last_checked_at}
+    if tenants is not None:
+        connection.tenants = values["tenants"] = [
+            {k: row.get(k) for k in ("customerId", "defaultDomainName", "initialDomainName", "displayName")}
+            for row in tenants]
+    CippConnection.objects.filter(msp=msp, pk=connection.pk).update(**values)
 
 
 def _domains(row: dict) -> list[dict]:

@@ -16,7 +16,6 @@ from clients.selectors import client_get
 from opsmerge.views.generic import MspView
 
 from . import cipp, services
-from .errors import M365Error
 from .models import SyncRun
 
 
@@ -68,37 +67,34 @@ class CippSettingsView(MspView):
 
 
 class CippTenantsView(MspView):
-    """CIPP's tenants (ListTenants), each with the client its domains match; POST
-    links one to a client (an M365Tenant with source=cipp) and queues its first sync."""
+    """CIPP's tenants (the last ListTenants answer, stored: a GET never waits on
+    CIPP), each with the client its domains match. POST action=refresh asks CIPP
+    again; POST tenant_id + client asks again and links that tenant to the client
+    (an M365Tenant with source=cipp), then queues its first sync."""
 
     permission = "settings"
     template_name = "m365/cipp_tenants.html"
 
-    def _context(self, tenants=None, error="", errors=()):
-        connection = cipp.connection_get(msp=self.msp)
-        if connection is not None and tenants is None:
-            try:
-                tenants = cipp.CippClient(connection).tenants()
-            except M365Error as exc:
-                error = " ".join(cipp.field_error(exc).messages)
-        return {"connection": connection, "error": error, "errors": errors,
-                "rows": cipp.cipp_tenant_rows(msp=self.msp, tenants=tenants or []),
-                "clients": Client.objects.filter(msp=self.msp).not_archived().order_by("name").only("pk", "name")}
+    def _render(self, request, connection, *, error="", status=200):
+        return render(request, self.template_name, {
+            "connection": connection, "error": error,
+            "rows": cipp.cipp_tenant_rows(msp=self.msp, tenants=connection.tenants if connection else []),
+            "clients": Client.objects.filter(msp=self.msp).not_archived().order_by("name").only("pk", "name"),
+        }, status=status)
 
     def get(self, request):
-        return render(request, self.template_name, self._context())
+        return self._render(request, cipp.connection_get(msp=self.msp))
 
     def post(self, request):
         connection = cipp.connection_get(msp=self.msp)
         if connection is None:
             return HttpResponseRedirect(reverse("settings:cipp"))
         try:
-            tenants = cipp.CippClient(connection).tenants()
-        except M365Error as exc:
-            return render(request, self.template_name,
-                          self._context(tenants=[], error=" ".join(cipp.field_error(exc).messages)), status=400)
-        wanted = request.POST.get("tenant_id", "")
-        try:
+            tenants = cipp.connection_test(msp=self.msp, connection=connection)
+            if request.POST.get("action") == "refresh":
+                messages.success(request, f"CIPP answered: {len(tenants)} tenants.")
+                return HttpResponseRedirect(reverse("settings:cipp_tenants"))
+            wanted = request.POST.get("tenant_id", "")
             row = next((r for r in tenants if str(r.get("customerId")) == wanted), None)
             if row is None:
                 raise ValidationError({"tenant_id": "CIPP does not manage this tenant (any more)."})
@@ -109,8 +105,7 @@ class CippTenantsView(MspView):
             tenant = cipp.tenant_link(msp=self.msp, client=client, row=row, actor=request.user)
             services.sync_enqueue(msp=self.msp, tenant=tenant, trigger=SyncRun.Trigger.CONNECT, actor=request.user)
         except ValidationError as exc:
-            return render(request, self.template_name, self._context(tenants=tenants, errors=exc.messages),
-                          status=400)
+            return self._render(request, connection, error=" ".join(exc.messages), status=400)
         messages.success(request, f"{tenant.display_name} now syncs from CIPP into {client.name}.")
         return HttpResponseRedirect(reverse("settings:cipp_tenants"))
 

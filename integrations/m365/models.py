@@ -194,6 +194,8 @@ class CippConnection(MspOwnedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNTESTED, editable=False)
     status_message = models.CharField(max_length=255, blank=True, editable=False)
     last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    tenants = models.JSONField(default=list, blank=True, editable=False,
+                               help_text="CIPP's last ListTenants answer (the tenants page lists these).")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

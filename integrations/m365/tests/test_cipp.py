@@ -178,6 +178,8 @@ def test_tenants_page_suggests_by_domain_and_links(web, msp, m365_client, emu_te
     from django.urls import reverse
 
     url = reverse("settings:cipp_tenants")
+    assert web.get(url).context["rows"] == []  # nothing listed yet; a GET never calls CIPP
+    assert web.post(url, {"action": "refresh"}).status_code == 302
     response = web.get(url)
     assert response.status_code == 200
     row = next(r for r in response.context["rows"] if r["tenant_id"] == emu_tenant.tid)
@@ -190,5 +192,7 @@ def test_tenants_page_suggests_by_domain_and_links(web, msp, m365_client, emu_te
     assert run is not None and run.trigger == SyncRun.Trigger.CONNECT
     assert "Linked to" in web.get(url).content.decode()
     m365_emulator.state.fault("cipp_ListTenants", 403)
-    response = web.get(url)
-    assert response.status_code == 200 and "403" in response.context["error"]
+    response = web.post(url, {"action": "refresh"})
+    assert response.status_code == 400 and "403" in response.context["error"]
+    response = web.post(url, {"tenant_id": "00000000-0000-0000-0000-000000000001", "client": m365_client.pk})
+    assert response.status_code == 400 and "does not manage" in response.context["error"]
