@@ -120,7 +120,7 @@ class DevRun:
             return
         port = free_port()
         child = Child("m365", [PYTHON, "-m", "integrations.m365.emulator", "--port", str(port),
-                               "--state-dir", str(VAR / "m365-emulator")], self.env)
+                               "--state-dir", str(VAR / "m365-emulator"), "--cipp"], self.env)
         self.children.append(child)
         first = child.wait_first_line(30)
         try:
@@ -132,6 +132,10 @@ class DevRun:
         self.env.update({k: str(v) for k, v in emulator_env.items()})
         say(f"Microsoft 365 Graph emulator on https://127.0.0.1:{port} (demo tenants for contoso.example, "
             "fabrikam.example, northwindtraders.example)")
+        cipp = json.loads(first).get("cipp")
+        if cipp:
+            say(f"CIPP-API emulator on {cipp['base_url']} (Settings → CIPP: tenant {cipp['tenant_id']}, "
+                f"client {cipp['client_id']}, secret {cipp['client_secret']})")
 
     # -- one-off steps --------------------------------------------------------------
     def manage(self, *args: str) -> None:

@@ -116,6 +116,7 @@ def tenant_connect(*, msp, client: Client | None, tenant_id: str, actor=None,
         tenant.verified_domains = domains
         tenant.default_domain = default
         tenant.consent_state = M365Tenant.ConsentState.CONNECTED
+        tenant.source = M365Tenant.Source.GRAPH  # consent given: read through Graph (again)
         tenant.health_message = ""
         tenant.connected_at = timezone.now()
         tenant.connected_by = actor if getattr(actor, "pk", None) else None

@@ -42,7 +42,8 @@ def m365_sync_msp(self, msp_id: int):
 @shared_task(base=MspTask, bind=True)
 def m365_health_msp(self, msp_id: int):
     """The health schedule (one PeriodicTask per MSP, M365_HEALTH_EVERY_MINUTES): read the
-    health of every tenant the sync schedule would sync."""
+    health of every Graph tenant the sync schedule would sync (CIPP tenants have none)."""
     from .health import tenants_health_refresh
 
-    return tenants_health_refresh(msp=current_msp(), tenants=tenants_due(msp=current_msp()))
+    tenants = [t for t in tenants_due(msp=current_msp()) if t.source == M365Tenant.Source.GRAPH]  # CIPP: no health
+    return tenants_health_refresh(msp=current_msp(), tenants=tenants)

@@ -27,6 +27,10 @@ DEMO_TENANTS = (
      "6f1b3c2a-1d4e-4c8a-9b7f-0a1b2c3d4e03"),
 )
 
+# The emulated CIPP-API app (--cipp): enter these on Settings → CIPP.
+CIPP_TID = "6f1b3c2a-1d4e-4c8a-9b7f-0a1b2c3d4eff"
+CIPP_CLIENT_ID = "c1bb0000-0000-4000-8000-00000000c1bb"
+
 
 def build_state(args) -> EmulatorState:
     state = EmulatorState()
@@ -57,16 +61,22 @@ def main(argv=None) -> int:
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of Graph calls that fail transiently")
     parser.add_argument("--client-id", default="11111111-2222-3333-4444-555555555555")
     parser.add_argument("--client-secret", default="emulator-secret")
+    parser.add_argument("--cipp", action="store_true",
+                        help="also serve CIPP-API (/api/ListTenants, ListUsers, ListDevices) over the seeded tenants")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when stdin closes (a parent process that dies takes the emulator with it)")
     args = parser.parse_args(argv)
 
     emulator = Emulator(state=build_state(args), host=args.host, port=args.port, ca_dir=args.state_dir,
                         client_id=args.client_id, client_secret=args.client_secret)
+    if args.cipp:  # fixed ids, so the demo's CIPP settings survive restarts
+        emulator.state.add_cipp(tid=CIPP_TID, client_id=CIPP_CLIENT_ID, secret="cipp-secret")  # noqa: S106
     env = emulator.env
     Path(args.state_dir, "env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     tenants = [{"tid": t.tid, "name": t.display_name, "domains": t.domains} for t in emulator.state.tenants.values()]
-    print(json.dumps({"env": env, "tenants": tenants}), flush=True)
+    cipp = {"base_url": emulator.base_url, "tenant_id": CIPP_TID, "client_id": CIPP_CLIENT_ID,
+            "client_secret": "cipp-secret"} if args.cipp else None
+    print(json.dumps({"env": env, "tenants": tenants, "cipp": cipp}), flush=True)
     for k, v in env.items():
         print(f"export {k}={v}", flush=True)
     stop = threading.Event()
