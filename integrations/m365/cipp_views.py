@@ -20,7 +20,8 @@ from .models import SyncRun
 
 
 class CippConnectionForm(forms.Form):
-    base_url = forms.URLField(label="CIPP URL", max_length=255, help_text="https://cipp.example.com")
+    base_url = forms.URLField(label="CIPP URL", max_length=255, assume_scheme="https",
+                              help_text="https://cipp.example.com")
     tenant_id = forms.UUIDField(label="Entra tenant id", help_text="Your own tenant, where CIPP's API app lives.")
     client_id = forms.UUIDField(label="Client id", help_text="Application id of the CIPP-API client.")
     api_client_id = forms.UUIDField(label="API application id", required=False,
