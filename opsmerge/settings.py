@@ -86,6 +86,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/opsmerge")}
 # PostgreSQL, aware of the (msp_id, id) keys of MSP-owned tables (opsmerge/schema.py)
 DATABASES["default"]["ENGINE"] = "opsmerge.dbbackend"
+# Fernet keys for secrets stored encrypted (opsmerge/crypto.py), newest first; unset:
+# one key derived from SECRET_KEY
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # Citus: MSP-owned tables distributed by msp_id after every migrate (opsmerge/citus.py)
 OPSMERGE_CITUS = env.bool("OPSMERGE_CITUS", default=False)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from opsmerge.crypto import EncryptedCharField
 from opsmerge.tenancy import MspOwnedModel, TenantForeignKey
 
 
@@ -190,7 +191,7 @@ class CippConnection(MspOwnedModel):
     api_client_id = models.UUIDField(
         "API application id", null=True, blank=True,
         help_text="The CIPP-API app the token is for (scope api://<id>/.default); blank = the client id.")
-    client_secret = models.CharField(max_length=255)
+    client_secret = EncryptedCharField()  # encrypted at rest (opsmerge.crypto)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNTESTED, editable=False)
     status_message = models.CharField(max_length=255, blank=True, editable=False)
     last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
