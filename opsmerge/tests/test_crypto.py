@@ -15,8 +15,9 @@ def test_the_database_holds_a_token_and_python_the_plain_text(msp):
     from integrations.m365.models import CippConnection
 
     with unscoped("test"):
-        conn = CippConnection.objects.create(msp=msp, base_url="https://cipp.example", tenant_id="6d1c3e5a-2b7f-4c1e-9a0d-3f5b8c2e7a41",
-                                             client_id="0d6f4a2e-7c1b-4e5a-9f3d-2b8c1a7e6d50", client_secret="s3cr3t-value")
+        conn = CippConnection.objects.create(
+            msp=msp, base_url="https://cipp.example", tenant_id="6d1c3e5a-2b7f-4c1e-9a0d-3f5b8c2e7a41",
+            client_id="0d6f4a2e-7c1b-4e5a-9f3d-2b8c1a7e6d50", client_secret="s3cr3t-value")
         with connection.cursor() as cursor:
             cursor.execute("SELECT client_secret FROM m365_cippconnection WHERE msp_id = %s AND id = %s",
                            [msp.pk, conn.pk])
