@@ -19,6 +19,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from clients.services import client_assert_open
@@ -208,7 +209,7 @@ def connection_test(*, msp, connection: CippConnection) -> list[dict]:
         error = field_error(exc)
         _record_check(msp, connection, CippConnection.Status.FAILED, " ".join(error.messages))
         raise error from None
-    _record_check(msp, connection, CippConnection.Status.OK, f"{len(tenants)} tenants", tenants=tenants)
+    _record_check(msp, connection, CippConnection.Status.OK, f"{len(tenants)} tenant{pluralize(len(tenants))}", tenants=tenants)
     return tenants
 
 

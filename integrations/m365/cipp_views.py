@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 
 from clients.models import Client
@@ -61,7 +62,7 @@ class CippSettingsView(MspView):
             except ValidationError as exc:
                 form.add_error(None, exc)
                 return self._render(request, form, connection, status=400)
-            messages.success(request, f"CIPP answered: {len(tenants)} tenants.")
+            messages.success(request, f"CIPP answered: {len(tenants)} tenant{pluralize(len(tenants))}.")
         else:
             messages.success(request, "CIPP connection saved.")
         return HttpResponseRedirect(reverse("settings:cipp"))
@@ -93,7 +94,7 @@ class CippTenantsView(MspView):
         try:
             tenants = cipp.connection_test(msp=self.msp, connection=connection)
             if request.POST.get("action") == "refresh":
-                messages.success(request, f"CIPP answered: {len(tenants)} tenants.")
+                messages.success(request, f"CIPP answered: {len(tenants)} tenant{pluralize(len(tenants))}.")
                 return HttpResponseRedirect(reverse("settings:cipp_tenants"))
             wanted = request.POST.get("tenant_id", "")
             row = next((r for r in tenants if str(r.get("customerId")) == wanted), None)
