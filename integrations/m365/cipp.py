@@ -36,13 +36,15 @@ CIPP_PERMISSION = "CIPP API role (read)"
 CONNECTION_FIELDS = ("base_url", "tenant_id", "client_id", "api_client_id")
 
 
-class CippClient:
-    """Calls to one CIPP instance; counts requests (and "pages": one per listing)."""
+class CippClient(graph.RetryingClient):
+    """Calls to one CIPP instance, with the Graph client's retry policy; counts
+    requests (and "pages": one per listing)."""
+
+    network_code = "cipp_network_error"
 
     def __init__(self, connection: CippConnection):
+        super().__init__()
         self.connection = connection
-        self.requests = 0
-        self.pages = 0
         self._token = ""
 
     def token(self) -> str:
@@ -69,49 +71,20 @@ class CippClient:
             raise error
         raise AssertionError("unreachable")
 
-    def get(self, endpoint: str, params: dict | None = None):
-        url = f"{self.connection.base_url.rstrip('/')}/api/{endpoint}"
-        tries = conf.max_tries()
-        attempt, refreshed = 0, False
-        session = graph.http_session()
-        while True:
-            attempt += 1
-            token = self.token()
-            try:
-                response = session.get(url, params=params, timeout=conf.http_timeout(),
-                                       headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
-            except requests.RequestException as exc:
-                log.warning("cipp network error: %s", type(exc).__name__)
-                if attempt >= tries:
-                    raise M365Error(Kind.TRANSIENT, "cipp_network_error") from None
-                graph.sleep(graph.backoff(attempt))
-                continue
-            self.requests += 1
-            status = response.status_code
-            if status == 200:
-                try:
-                    return response.json()
-                except ValueError:
-                    raise M365Error(Kind.UNEXPECTED, "cipp_not_json", status=status) from None
-            if status == 401 and not refreshed:
-                refreshed, self._token = True, ""
-                attempt -= 1
-                continue
-            if status == 401:
-                raise M365Error(Kind.TOKEN, "cipp_HTTP401", status=status)
-            if status == 403:
-                raise M365Error(Kind.PERMISSION, "cipp_HTTP403", permission=CIPP_PERMISSION, status=status)
-            if status in graph.TRANSIENT_STATUSES:
-                wait = graph.retry_after(response)
-                wait = graph.backoff(attempt) if wait is None else wait
-                if attempt >= tries or wait > conf.max_inline_wait():
-                    raise M365Error(Kind.TRANSIENT, f"cipp_HTTP{status}", retry_after=wait, status=status)
-                graph.sleep(wait)
-                continue
-            raise M365Error(Kind.UNEXPECTED, f"cipp_HTTP{status}", status=status)
+    def drop_token(self) -> None:
+        self._token = ""
+
+    def error_code(self, response) -> str:
+        return f"cipp_HTTP{response.status_code}"
+
+    def permission(self, url: str) -> str:
+        return CIPP_PERMISSION
+
+    def call(self, endpoint: str, params: dict | None = None):
+        return self.get(f"{self.connection.base_url.rstrip('/')}/api/{endpoint}", params)
 
     def listing(self, endpoint: str, params: dict | None = None) -> list[dict]:
-        body = self.get(endpoint, params)
+        body = self.call(endpoint, params)
         self.pages += 1
         if isinstance(body, dict) and isinstance(body.get("Results"), list):  # some CIPP versions wrap
             body = body["Results"]

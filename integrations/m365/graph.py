@@ -147,13 +147,91 @@ def retry_after(response) -> float | None:
             return None
 
 
-class GraphClient:
+class RetryingClient:
+    """GETs with a bearer token, the one retry policy of every Microsoft 365 source
+    (Graph, CIPP): one fresh token on a 401, waits on 429 and 5xx (Retry-After, else
+    exponential backoff) up to M365_MAX_TRIES / M365_MAX_INLINE_WAIT, network errors
+    retried, every refusal an M365Error. Subclasses give the token and name errors."""
+
+    network_code = "network_error"
+
+    def __init__(self):
+        self.requests = 0
+        self.pages = 0
+
+    def token(self) -> str:
+        raise NotImplementedError
+
+    def drop_token(self) -> None:
+        raise NotImplementedError
+
+    def error_code(self, response) -> str:
+        return f"HTTP{response.status_code}"
+
+    def permission(self, url: str) -> str:
+        return "?"
+
+    def refusal(self, status: int, code: str) -> M365Error | None:
+        """A source-specific error for this answer (Graph: an expired delta link)."""
+        return None
+
+    def get(self, url: str, params: dict | None = None, *, headers: dict | None = None, text: bool = False):
+        """GET `url` with retries; the JSON body (or the text body, for `$count`)."""
+        tries = conf.max_tries()
+        attempt, refreshed = 0, False
+        session = http_session()
+        while True:
+            attempt += 1
+            token = self.token()
+            try:
+                response = session.get(url, params=params, timeout=conf.http_timeout(),
+                                       headers={"Authorization": f"Bearer {token}",
+                                                "Accept": "text/plain" if text else "application/json",
+                                                **(headers or {})})
+            except requests.RequestException as exc:
+                log.warning("m365 %s: %s", self.network_code, type(exc).__name__)
+                if attempt >= tries:
+                    raise M365Error(Kind.TRANSIENT, self.network_code) from None
+                sleep(backoff(attempt))
+                continue
+            self.requests += 1
+            status = response.status_code
+            if status == 200:
+                if text:
+                    return response.text
+                try:
+                    return response.json()
+                except ValueError:
+                    raise M365Error(Kind.UNEXPECTED, "not_json", status=status) from None
+            code = self.error_code(response)
+            if status == 401 and not refreshed:
+                refreshed = True  # expired or revoked: one fresh token, one more try
+                attempt -= 1
+                self.drop_token()
+                continue
+            if status == 401:
+                raise M365Error(Kind.TOKEN, code, status=status)
+            special = self.refusal(status, code)
+            if special is not None:
+                raise special
+            if status == 403:
+                raise M365Error(Kind.PERMISSION, code, permission=self.permission(url), status=status)
+            if status in TRANSIENT_STATUSES:
+                wait = retry_after(response)
+                wait = backoff(attempt) if wait is None else wait
+                if attempt >= tries or wait > conf.max_inline_wait():
+                    raise M365Error(Kind.TRANSIENT, code, retry_after=wait, status=status)
+                sleep(wait)
+                continue
+            raise M365Error(Kind.UNEXPECTED, code, status=status)
+
+
+class GraphClient(RetryingClient):
     """App-only Graph access to one tenant. Counts requests and pages for SyncRun."""
 
     def __init__(self, tenant_id: str):
+        super().__init__()
         self.tenant_id = str(tenant_id)
-        self.requests = 0
-        self.pages = 0
 
     # -- tokens ------------------------------------------------------------------
     def token(self) -> str:
@@ -185,51 +263,16 @@ class GraphClient:
     def url(self, path: str) -> str:
         return f"{settings.M365_GRAPH_URL}/v1.0/{path.lstrip('/')}"
 
-    def get(self, url: str, params: dict | None = None, *, headers: dict | None = None, text: bool = False):
-        """GET a Graph URL (absolute, e.g. a nextLink) with retries; the JSON body (or
-        the text body, for `$count`)."""
-        tries = conf.max_tries()
-        attempt, refreshed = 0, False
-        session = http_session()
-        while True:
-            attempt += 1
-            token = self.token()
-            try:
-                response = session.get(url, params=params, timeout=conf.http_timeout(),
-                                       headers={"Authorization": f"Bearer {token}",
-                                                "Accept": "text/plain" if text else "application/json",
-                                                **(headers or {})})
-            except requests.RequestException as exc:
-                log.warning("m365 graph network error: %s", type(exc).__name__)
-                if attempt >= tries:
-                    raise M365Error(Kind.TRANSIENT, "network_error") from None
-                sleep(backoff(attempt))
-                continue
-            self.requests += 1
-            status = response.status_code
-            if status == 200:
-                return response.text if text else response.json()
-            code = graph_error_code(response)
-            if status == 401 and not refreshed:
-                refreshed = True  # expired or revoked: one fresh token, one more try
-                attempt -= 1
-                self.drop_token()
-                continue
-            if status == 401:
-                raise M365Error(Kind.TOKEN, code, status=status)
-            if status == 410 or code in DELTA_RESET_CODES:
-                raise M365Error(Kind.DELTA_EXPIRED, "syncStateNotFound" if status != 410 else "HTTP410",
-                                status=status)
-            if status == 403:
-                raise M365Error(Kind.PERMISSION, code, permission=self._permission(url), status=status)
-            if status in TRANSIENT_STATUSES:
-                wait = retry_after(response)
-                wait = backoff(attempt) if wait is None else wait
-                if attempt >= tries or wait > conf.max_inline_wait():
-                    raise M365Error(Kind.TRANSIENT, code, retry_after=wait, status=status)
-                sleep(wait)
-                continue
-            raise M365Error(Kind.UNEXPECTED, code, status=status)
+    def error_code(self, response) -> str:
+        return graph_error_code(response)
+
+    def refusal(self, status: int, code: str) -> M365Error | None:
+        if status == 410 or code in DELTA_RESET_CODES:
+            return M365Error(Kind.DELTA_EXPIRED, "syncStateNotFound" if status != 410 else "HTTP410", status=status)
+        return None
+
+    def permission(self, url: str) -> str:
+        return self._permission(url)
 
     @staticmethod
     def _permission(url: str) -> str:
