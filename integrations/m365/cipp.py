@@ -27,8 +27,8 @@ from opsmerge.audit import audit_record
 
 from . import conf, graph
 from .errors import Kind, M365Error, from_token_result
-from .models import CippConnection, M365Tenant
-from .services import schedule_ensure, tenant_client_suggestions
+from .models import CippConnection, M365Tenant, SyncRun
+from .services import schedule_ensure, sync_enqueue, tenant_client_suggestions
 
 log = logging.getLogger("opsmerge.m365")
 
@@ -249,4 +249,16 @@ def tenant_link(*, msp, client, row: dict, actor=None) -> M365Tenant:
     audit_record(msp=msp, action="m365.cipp_link", obj=tenant, actor=actor, client=client,
                  changes={"display_name": tenant.display_name, "domain": tenant.default_domain})
     schedule_ensure(msp=msp)
+    return tenant
+
+
+def tenant_link_by_id(*, msp, connection: CippConnection, tenant_id: str, client, actor=None) -> M365Tenant:
+    """The tenants page's "Link": ask CIPP again (it must still manage the tenant),
+    link the tenant to `client` and queue its first sync."""
+    tenants = connection_test(msp=msp, connection=connection)
+    row = next((r for r in tenants if str(r.get("customerId")) == tenant_id), None)
+    if row is None:
+        raise ValidationError({"tenant_id": "CIPP does not manage this tenant (any more)."})
+    tenant = tenant_link(msp=msp, client=client, row=row, actor=actor)
+    sync_enqueue(msp=msp, tenant=tenant, trigger=SyncRun.Trigger.CONNECT, actor=actor)
     return tenant

@@ -16,8 +16,7 @@ from clients.models import Client
 from clients.selectors import client_get
 from opsmerge.views.generic import MspView
 
-from . import cipp, services
-from .models import SyncRun
+from . import cipp
 
 
 class CippConnectionForm(forms.Form):
@@ -92,20 +91,16 @@ class CippTenantsView(MspView):
         if connection is None:
             return HttpResponseRedirect(reverse("settings:cipp"))
         try:
-            tenants = cipp.connection_test(msp=self.msp, connection=connection)
             if request.POST.get("action") == "refresh":
+                tenants = cipp.connection_test(msp=self.msp, connection=connection)
                 messages.success(request, f"CIPP answered: {len(tenants)} tenant{pluralize(len(tenants))}.")
                 return HttpResponseRedirect(reverse("settings:cipp_tenants"))
-            wanted = request.POST.get("tenant_id", "")
-            row = next((r for r in tenants if str(r.get("customerId")) == wanted), None)
-            if row is None:
-                raise ValidationError({"tenant_id": "CIPP does not manage this tenant (any more)."})
             pk = request.POST.get("client", "")
             if not pk.isdigit():
                 raise ValidationError({"client": "Choose a client."})
             client = client_get(msp=self.msp, pk=int(pk))
-            tenant = cipp.tenant_link(msp=self.msp, client=client, row=row, actor=request.user)
-            services.sync_enqueue(msp=self.msp, tenant=tenant, trigger=SyncRun.Trigger.CONNECT, actor=request.user)
+            tenant = cipp.tenant_link_by_id(msp=self.msp, connection=connection, actor=request.user,
+                                            tenant_id=request.POST.get("tenant_id", ""), client=client)
         except ValidationError as exc:
             return self._render(request, connection, error=" ".join(exc.messages), status=400)
         messages.success(request, f"{tenant.display_name} now syncs from CIPP into {client.name}.")
