@@ -41,17 +41,6 @@ def _citus_installed(cursor) -> bool:
     return cursor.fetchone() is not None
 
 
-def _foreign_keys(cursor) -> list[tuple[str, str, str, str]]:
-    """(table, referenced table, constraint name, definition) of every foreign key in
-    the current schema."""
-    cursor.execute("""
-        SELECT rel.relname, ref.relname, con.conname, pg_get_constraintdef(con.oid) FROM pg_constraint con
-        JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_class ref ON ref.oid = con.confrelid
-        JOIN pg_namespace ns ON ns.oid = rel.relnamespace AND ns.nspname = current_schema()
-        WHERE con.contype = 'f'""")
-    return cursor.fetchall()
-
-
 def _ordered(tables: set[str], edges: list[tuple[str, str]]) -> list[str]:
     """`tables`, each after the tables it references (self-references ignored)."""
     done: list[str] = []
@@ -82,8 +71,8 @@ def plan(using: str = "default") -> list[str]:
         existing = set(conn.introspection.table_names(cursor))
         cursor.execute("SELECT logicalrelid::regclass::text FROM pg_dist_partition")
         placed = {name.strip('"') for (name,) in cursor.fetchall()}
-        keys = _foreign_keys(cursor)
-    edges = [(a, b) for a, b, _n, _d in keys]
+        foreign = [(k.table, k.target, k.name, k.definition) for k in schema.keys(cursor) if k.kind in "fF"]
+    edges = [(a, b) for a, b, _n, _d in foreign]
     owned = {m._meta.db_table for m in schema.tenant_models()} & existing
     reference: set[str] = set()
     frontier = {b for a, b in edges if a in owned and b not in owned}
@@ -94,7 +83,7 @@ def plan(using: str = "default") -> list[str]:
     new = {t for t in owned | reference if t not in placed}
     if not new:
         return []
-    detached = [(a, name, definition) for a, b, name, definition in keys if a in new or b in new]
+    detached = [(a, name, definition) for a, b, name, definition in foreign if a in new or b in new]
     statements = [f"ALTER TABLE {q(a)} DROP CONSTRAINT {q(name)}" for a, name, _d in detached]
     statements += [f"SELECT create_reference_table('{t}')" for t in _ordered(reference, edges) if t in new]
     anchor = next((t for t in sorted(placed) if t in owned), None)

@@ -76,20 +76,41 @@ def tenant_foreign_keys() -> list[TenantForeignKeySpec]:
     return specs
 
 
-def _constraints(cursor, tables: list[str]) -> dict[tuple[str, str], tuple[str, list[str]]]:
-    """{(table, constraint name): (type 'p'/'f', [columns])} of primary and foreign keys
-    (a deferrable foreign key reports its type as 'F')."""
+@dataclass(frozen=True)
+class Key:
+    """A primary or foreign key as the catalog has it. `kind` is "p" or "f" ("F" for
+    a deferrable foreign key); `target` and `definition` are a foreign key's."""
+
+    table: str
+    name: str
+    kind: str
+    columns: tuple[str, ...]
+    target: str
+    definition: str
+
+
+def keys(cursor, tables: list[str] | None = None) -> list[Key]:
+    """The primary and foreign keys of the current schema (of `tables` only, if given):
+    the one catalog read of the schema reconciler and of the Citus distribution."""
     cursor.execute("""
-        SELECT rel.relname, con.conname, CASE WHEN con.condeferrable THEN upper(con.contype::text) ELSE con.contype::text END,
-               array_agg(att.attname ORDER BY key.ord)
+        SELECT rel.relname, con.conname,
+               CASE WHEN con.condeferrable THEN upper(con.contype::text) ELSE con.contype::text END,
+               array_agg(att.attname ORDER BY key.ord), coalesce(ref.relname, ''), pg_get_constraintdef(con.oid)
         FROM pg_constraint con
         JOIN pg_class rel ON rel.oid = con.conrelid
         JOIN pg_namespace ns ON ns.oid = rel.relnamespace AND ns.nspname = current_schema()
+        LEFT JOIN pg_class ref ON ref.oid = con.confrelid
         CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS key(attnum, ord)
         JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = key.attnum
-        WHERE con.contype IN ('p', 'f') AND rel.relname = ANY(%s)
-        GROUP BY rel.relname, con.conname, con.contype, con.condeferrable""", [tables])
-    return {(table, name): (kind, list(columns)) for table, name, kind, columns in cursor.fetchall()}
+        WHERE con.contype IN ('p', 'f') AND (%s::text[] IS NULL OR rel.relname = ANY(%s::text[]))
+        GROUP BY rel.relname, con.conname, con.contype, con.condeferrable, ref.relname, con.oid""", [tables, tables])
+    return [Key(table, name, kind, tuple(columns), target, definition)
+            for table, name, kind, columns, target, definition in cursor.fetchall()]
+
+
+def _constraints(cursor, tables: list[str]) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """{(table, constraint name): (kind, [columns])} of `tables`' keys."""
+    return {(k.table, k.name): (k.kind, list(k.columns)) for k in keys(cursor, tables)}
 
 
 def plan(using: str = "default") -> list[str]:
