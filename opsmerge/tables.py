@@ -101,6 +101,12 @@ class Table:
         """The whitelisted `?sort=` keys and their ORM orderings."""
         return {name: column.sort for name, column in cls.all_columns().items() if column.sort}
 
+    @classmethod
+    def sort_of(cls, request: HttpRequest) -> str:
+        """The request's `?sort=` key if the table allows it, else its default."""
+        requested = request.GET.get("sort", "")
+        return requested if requested.lstrip("-") in cls.sort_fields() else cls.default_sort
+
     def __init__(self, rows: Iterable, *, request: HttpRequest, sort: str = "", selectable: bool = False,
                  perms: Iterable[str] = (), exclude: Iterable[str] = ()):
         self.rows = rows
@@ -183,6 +189,17 @@ class Table:
     @cached_property
     def here(self) -> str:
         return self.request.get_full_path()
+
+
+def sorted_by(queryset, sort_fields: dict[str, tuple[str, ...]], key: str):
+    """`queryset` in the order of a whitelisted `?sort=` key ("-name": descending),
+    the primary key last so pages never overlap."""
+    if not key:
+        return queryset.order_by("pk")
+    fields = sort_fields[key.lstrip("-")]
+    if key.startswith("-"):
+        fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
+    return queryset.order_by(*fields, "-pk" if key.startswith("-") else "pk")
 
 
 def _registered(render: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:

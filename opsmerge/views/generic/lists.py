@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 
 from opsmerge import registry
-from opsmerge.tables import Table
+from opsmerge.tables import Table, sorted_by
 
 from .base import MspView, _perms
 
@@ -91,12 +91,7 @@ class ObjectListView(MspView):
         return requested if requested.lstrip("-") in self.get_sort_fields() else self.get_default_sort()
 
     def apply_sort(self, queryset: QuerySet, key: str) -> QuerySet:
-        if not key:
-            return queryset.order_by("pk")
-        fields = self.get_sort_fields()[key.lstrip("-")]
-        if key.startswith("-"):
-            fields = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in fields)
-        return queryset.order_by(*fields, "-pk" if key.startswith("-") else "pk")
+        return sorted_by(queryset, self.get_sort_fields(), key)
 
     def paginate(self, queryset: QuerySet):
         try:
