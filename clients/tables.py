@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from django.utils.html import format_html, format_html_join
+from django.utils.formats import date_format
+from django.utils.html import escape, format_html, format_html_join
 
 from opsmerge.tables import DASH, Column, Table, ago
 from opsmerge.templatetags.ui import pk_url, status_badge
@@ -55,3 +56,47 @@ class ClientTable(Table):
 
     def render_activity(self, client):
         return ago(client.last_activity_at)
+
+
+class ArchivedClientTable(Table):
+    """"Show archived": per-row Restore and (Super Admin) Delete permanently; a merged
+    client links to its target instead. Rows need `archived_by` and `merged_into`."""
+
+    name = Column("Name", sort=("name",), td_css="primary-cell")
+    archived = Column("Archived", sort=("archived_at",), td_css="nowrap")
+    by = Column("By")
+    reason = Column("Reason")
+    actions = Column(css="actions")
+    default_sort = "-archived"
+
+    def render_name(self, client):
+        merged = ""
+        if client.merged_into_id:
+            merged = format_html('<span class="cell-sub">Merged into <a href="{}">{}</a></span>',
+                                 pk_url("clients:detail", client.merged_into_id), client.merged_into.name)
+        return format_html('<a href="{}">{}</a>{}', pk_url("clients:detail", client.pk), client.name, merged)
+
+    def render_archived(self, client):
+        return date_format(client.archived_at, "j M Y") if client.archived_at else DASH
+
+    def render_by(self, client):
+        return escape(client.archived_by) if client.archived_by else DASH
+
+    def render_reason(self, client):
+        return escape(client.archive_reason) if client.archive_reason else DASH
+
+    def render_actions(self, client):
+        if client.merged_into_id:
+            return ""
+        html = ""
+        if "client_archive" in self.perms:
+            html += format_html('<form method="post" action="{}" class="inline">{}<input type="hidden" name="next" '
+                                'value="{}"><button class="btn btn-sm" type="submit">Restore</button></form>',
+                                pk_url("clients:restore", client.pk), self.csrf_input, self.here)
+        if "client_delete" in self.perms:
+            html += format_html(' <a class="btn btn-sm btn-danger-outline" href="{}">Delete permanently</a>',
+                                pk_url("clients:delete", client.pk))
+        return html
+
+    def row_attrs(self, client):
+        return format_html(' data-client="{}"', client.pk)

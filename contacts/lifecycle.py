@@ -80,5 +80,5 @@ def contact_restore(*, msp, contact: Contact, actor) -> Contact:
 
 def contact_deleted_list(*, msp) -> QuerySet[Contact]:
     """The "Deleted contacts" view: newest deletions first."""
-    return (Contact.objects.deleted().filter(msp=msp).select_related("client", "deleted_by")
+    return (Contact.objects.deleted().filter(msp=msp).select_related("client", "deleted_by", "merged_into")
             .order_by("-deleted_at", "pk"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -109,3 +110,33 @@ class ContactTable(Table):
         actions += format_html('\n    <a class="btn btn-sm btn-ghost" href="{}?next={}">Edit</a>',
                                pk_url("contacts:edit", c.pk), quote(self.here, safe="/"))
         return actions
+
+
+class DeletedContactTable(Table):
+    """Deleted contacts (Super Admin): Restore, or where a merge took them, its winner.
+    Rows need `client`, `deleted_by` and `merged_into` (contacts.selectors.contact_deleted_list)."""
+
+    contact = Column("Contact", td_css="primary-cell")
+    client = Column("Client")
+    deleted = Column("Deleted", td_css="nowrap")
+    by = Column("By")
+    actions = Column(css="actions")
+    default_sort = ""
+
+    def render_contact(self, c):
+        return format_html('{}<span class="cell-sub mono">{}</span>', c, c.email)
+
+    def render_client(self, c):
+        return escape(c.client.name) if c.client_id else DASH
+
+    def render_deleted(self, c):
+        return date_format(c.deleted_at, "j M Y") if c.deleted_at else DASH
+
+    def render_by(self, c):
+        return escape(c.deleted_by) if c.deleted_by else DASH
+
+    def render_actions(self, c):
+        if c.merged_into_id:
+            return format_html('<span class="muted small">Merged into {}</span>', c.merged_into)
+        return format_html('<form method="post" action="{}">{}<button class="btn btn-sm" type="submit">Restore'
+                           '</button></form>', pk_url("contacts:restore", c.pk), self.csrf_input)

@@ -15,6 +15,7 @@ from opsmerge.views.generic import MspView, ObjectActionView, ObjectListView
 from ..lifecycle import client_archive, client_delete_impact, client_delete_permanently, client_restore
 from ..models import Client
 from ..selectors import client_get
+from ..tables import ArchivedClientTable
 
 
 class ArchivedClientListView(ObjectListView):
@@ -23,8 +24,7 @@ class ArchivedClientListView(ObjectListView):
 
     template_name = "clients/archived_list.html"
     url_name = "clients:archived"
-    sort_fields = {"name": ("name",), "archived": ("archived_at",)}
-    default_sort = "-archived"
+    table_class = ArchivedClientTable
 
     def get_queryset(self):
         qs = Client.objects.filter(msp=self.msp).archived().select_related("archived_by", "merged_into")

@@ -17,6 +17,7 @@ from opsmerge.views.generic import MspView, ObjectActionView, ObjectListView
 from ..lifecycle import contact_delete, contact_deleted_list, contact_restore
 from ..merge import contacts_merge
 from ..models import Contact
+from ..tables import DeletedContactTable
 
 PICKER_LIMIT = 50
 
@@ -25,6 +26,7 @@ class DeletedContactListView(ObjectListView):
     template_name = "contacts/deleted_list.html"
     url_name = "contacts:deleted"
     permission = Op.CONTACT_RESTORE
+    table_class = DeletedContactTable
 
     def get_queryset(self):
         qs = contact_deleted_list(msp=self.msp)
@@ -32,7 +34,7 @@ class DeletedContactListView(ObjectListView):
         return qs.filter(email__icontains=q) | qs.filter(last_name__icontains=q) if q else qs
 
     def apply_sort(self, queryset, key):
-        return queryset
+        return queryset  # newest deletions first (contact_deleted_list)
 
 
 class ContactDeleteView(MspView):
