@@ -35,6 +35,7 @@ class Ticket(MspOwnedModel):
         TECHNICIAN = "technician", "Technician"
         EMAIL = "email", "Email"
         API = "api", "API"
+        ALERT = "alert", "Monitoring alert"
 
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
 
