@@ -6,9 +6,13 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self):
+        from clients.signals import client_calendar_changed
         from opsmerge.registry import ClientTab, NavItem, Panel, RelatedCount, client_tabs, nav, panels, related_counts
 
         from . import panels as p
+        from .sla.receivers import calendar_changed
+
+        client_calendar_changed.connect(calendar_changed, dispatch_uid="tickets.sla.calendar_changed")
 
         nav.register(NavItem("Tickets", "tickets:list", "ticket", namespaces=("tickets",)), before="activity")
         client_tabs.register(ClientTab("tickets", "Tickets", "clients:tickets",

@@ -18,3 +18,12 @@ def ticket_contact_reply_notify(self, msp_id: int, comment_id: int) -> bool:
     from .notifications import contact_reply_notify_assignee
 
     return contact_reply_notify_assignee(msp=current_msp(), comment_id=comment_id)
+
+
+@shared_task(base=MspTask, bind=True, name="tickets.sla_recompute")
+def sla_recompute_task(self, msp_id: int, client_id: int | None = None) -> int:
+    """Due times of the client's open tickets (client_id None: all of the MSP's) after
+    business hours, holidays, a time zone or an SLA policy changed."""
+    from .sla.recompute import sla_recompute
+
+    return sla_recompute(msp=current_msp(), client_ids=None if client_id is None else [client_id])

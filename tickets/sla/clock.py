@@ -142,9 +142,17 @@ class BusinessCalendar:
         if first is None:
             self._build(day - margin, day + dt.timedelta(days=14))
             return
-        # Grow geometrically so repeated extension stays cheap.
+        # Grow geometrically (either way) so repeated extension stays cheap.
         span = dt.timedelta(days=max(14, (last - first).days))
-        self._build(min(first, day - margin), max(last + span, day + margin) if day + margin > last else last)
+        lo = min(first - span, day - margin) if day - margin < first else first
+        hi = max(last + span, day + margin) if day + margin > last else last
+        self._build(lo, hi)
+
+    def cover(self, a: dt.datetime, b: dt.datetime) -> None:
+        """Build the arrays for [a, b] at once (the recompute calls this before a batch)."""
+        if not self.around_the_clock:
+            self._build(a.astimezone(self.tz).date() - dt.timedelta(days=2),
+                        b.astimezone(self.tz).date() + dt.timedelta(days=14))
 
     def _cover_business(self, target: int) -> None:
         """Extend forward until the running total reaches `target` business µs."""
