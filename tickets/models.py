@@ -91,10 +91,6 @@ class Ticket(MspOwnedModel):
             models.Index(fields=["msp", "contact"], name="ticket_msp_contact"),
             models.Index(fields=["msp", "site"], name="ticket_msp_site"),
             models.Index(fields=["msp", "status", "-created_at"], name="ticket_msp_status_created"),
-            models.Index(fields=["msp", "resolution_due"], name="ticket_msp_resolution_due",
-                         condition=models.Q(status__in=["new", "open", "waiting"])),
-            models.Index(fields=["msp", "first_response_due"], name="ticket_msp_first_response_due",
-                         condition=models.Q(status__in=["new", "open", "waiting"], first_responded_at__isnull=True)),
         ]
 
     def __str__(self):

@@ -9,11 +9,13 @@ from accounts.permissions import MATRIX, Op
 from opsmerge.tenancy import msp_get_or_404
 
 from .models import Ticket, TicketAttachment, TicketComment
+from .sla.state import with_next_due
 
 
 def ticket_list(*, msp) -> QuerySet[Ticket]:
-    """Tickets of `msp` with the list columns' relations (tickets.tables.TicketTable)."""
-    return Ticket.objects.filter(msp=msp).select_related("client", "contact", "site", "assigned_to")
+    """Tickets of `msp` with the list columns' relations and the next SLA due time
+    (tickets.tables.TicketTable)."""
+    return with_next_due(Ticket.objects.filter(msp=msp).select_related("client", "contact", "site", "assigned_to"))
 
 
 def ticket_get(*, msp, pk) -> Ticket:

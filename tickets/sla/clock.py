@@ -82,6 +82,7 @@ class BusinessCalendar:
         self._cum: list[int] = []
         self._first: dt.date | None = None
         self._last: dt.date | None = None
+        self._safe = (0, -1)  # µs range inside which _cover has nothing to do
 
     @classmethod
     def twenty_four_seven(cls, time_zone: str = "UTC") -> BusinessCalendar:
@@ -128,12 +129,17 @@ class BusinessCalendar:
             day += dt.timedelta(days=1)
         self._starts, self._ends, self._cum = starts, ends, cum
         self._first, self._last = first, last
+        # Two days inside either end, whatever the zone's offset.
+        self._safe = (to_us(dt.datetime.combine(first + dt.timedelta(days=2), dt.time(), tzinfo=UTC)),
+                      to_us(dt.datetime.combine(last - dt.timedelta(days=1), dt.time(), tzinfo=UTC)))
 
     def _local_date(self, us: int) -> dt.date:
         return from_us(us).astimezone(self.tz).date()
 
     def _cover(self, us: int) -> None:
         """Make the arrays span instant `us` with a day of margin either side."""
+        if self._safe[0] <= us <= self._safe[1]:
+            return
         day = self._local_date(us)
         first, last = self._first, self._last
         if first is not None and first < day - dt.timedelta(days=1) and day + dt.timedelta(days=1) < last:

@@ -3,6 +3,7 @@ saves its own), a client's override, the effective policy of a ticket."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from ..models import PRIORITY_TARGET_FIELDS, SlaPolicy, SlaSettings
@@ -49,3 +50,26 @@ def sla_policies(*, msp, client_ids: Iterable[int]) -> tuple[SlaPolicy, dict[int
 def sla_settings_get(*, msp) -> SlaSettings:
     """The MSP's SLA settings (unsaved defaults until it saves them)."""
     return SlaSettings.objects.filter(msp=msp).first() or SlaSettings(msp=msp)
+
+
+def ticket_sla(*, msp, ticket, now=None) -> dict:
+    """The ticket page's SLA card: both clocks in the ticket's calendar, and which
+    policy and hours they follow (a few queries; the list uses tickets.sla.state only)."""
+    from .calendars import calendar_for_ticket, zone_of
+    from .clock import BusinessCalendar
+    from .state import ticket_clocks
+
+    override = sla_client_policy(msp=msp, client=ticket.client) if ticket.client_id else None
+    policy = override or sla_default_policy(msp=msp)
+    zone = zone_of(ticket.client.time_zone if ticket.client_id else None,
+                   ticket.site.time_zone if ticket.site_id else None)
+    calendar = calendar_for_ticket(msp=msp, ticket=ticket) if policy.business_hours and ticket.client_id else None
+    if calendar is None or calendar.around_the_clock:
+        hours = "24×7 (the policy counts every hour)" if not policy.business_hours else "24×7 (no business hours set)"
+        calendar = BusinessCalendar(zone)
+    else:
+        hours = "Business hours, holidays skipped"
+    settings = sla_settings_get(msp=msp)
+    clocks = ticket_clocks(ticket, calendar, warn_before=dt.timedelta(minutes=settings.warn_before_minutes), now=now)
+    return {"clocks": clocks, "policy_label": "Client's own policy" if override else "MSP default policy",
+            "hours_label": hours, "time_zone": zone, "paused": ticket.sla_paused_at is not None and ticket.is_open}
