@@ -7,7 +7,18 @@ class TicketsConfig(AppConfig):
 
     def ready(self):
         from clients.signals import client_calendar_changed
-        from opsmerge.registry import ClientTab, NavItem, Panel, RelatedCount, client_tabs, nav, panels, related_counts
+        from opsmerge.registry import (
+            ClientTab,
+            NavItem,
+            Panel,
+            RelatedCount,
+            SettingsPage,
+            client_tabs,
+            nav,
+            panels,
+            related_counts,
+            settings_pages,
+        )
 
         from . import panels as p
         from .sla.receivers import calendar_changed
@@ -18,6 +29,19 @@ class TicketsConfig(AppConfig):
         client_tabs.register(ClientTab("tickets", "Tickets", "clients:tickets",
                                        view="tickets.views.client_tab.ClientTicketsTab", route="tickets"),
                              before="documents")
+        client_tabs.register(ClientTab("sla", "SLA", "clients:sla", view="tickets.views.sla.ClientSlaTab", route="sla"),
+                             before="documents")
+
+        def sla_urls():
+            from django.urls import path
+
+            from .views.sla import SlaSettingsView
+
+            return [path("sla/", SlaSettingsView.as_view(), name="sla")]
+
+        settings_pages.register(SettingsPage(
+            "sla", "SLA", "settings:sla", urls=sla_urls,
+            description="Response and resolution targets per priority, the priority matrix and breach warnings."))
         related_counts.register(RelatedCount("clients.Client", "open_ticket_count", p.open_tickets_count, on_list=True))
         related_counts.register(RelatedCount("contacts.Contact", "ticket_count", p.contact_ticket_count, on_list=True))
         related_counts.register(RelatedCount("sites.Site", "open_ticket_count", p.site_open_ticket_count,
