@@ -208,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.imports.tasks.import_files_expire_all",
         "schedule": crontab(hour=3, minute=17),
     },
+    "tickets-sla-warnings": {  # due-soon / breached emails (tickets.sla.warnings)
+        "task": "tickets.sla_warn_all",
+        "schedule": crontab(minute="*"),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
