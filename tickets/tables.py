@@ -78,8 +78,8 @@ class TicketTable(Table):
             return breached or DASH
         exact = date_format(localtime(due), "DATETIME_FORMAT")
         if due <= timezone.now():
-            return format_html('{}<span class="sla-overdue" title="{}">{} ago</span>', breached, exact, timesince(due))
-        return format_html('{}<span title="{}">in {}</span>', breached, exact, timeuntil(due))
+            return format_html('{}<span class="sla-overdue" title="{}">{} ago</span>', breached, exact, timesince(due, depth=1))
+        return format_html('{}<span title="{}">in {}</span>', breached, exact, timeuntil(due, depth=1))
 
     def render_created(self, ticket):
         return ago(ticket.created_at)

@@ -19,6 +19,11 @@ from .services import sla_policy_set, sla_settings_set
 KINDS = {"first_response": "First response", "resolution": "Resolution"}
 
 
+def hours_text(minutes: int) -> str:
+    """Minutes as hours for the form: 240 -> "4", 90 -> "1.5", 20 -> "0.33"."""
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
 def _hours_field(label: str) -> forms.DecimalField:
     return forms.DecimalField(label=label, required=False, min_value=Decimal("0.02"), max_value=Decimal(24 * 365),
                               decimal_places=2, widget=forms.NumberInput(attrs={"step": "0.25", "class": "input-num"}))
@@ -39,8 +44,7 @@ class SlaPolicyForm(MspForm):
             for priority, name in fields.items():
                 self.fields[name] = _hours_field(f"{KINDS[kind]}, {priority}")
                 minutes = getattr(policy, name)
-                self.initial.setdefault(name, None if minutes is None else
-                                        (Decimal(minutes) / 60).quantize(Decimal("0.01")).normalize())
+                self.initial.setdefault(name, None if minutes is None else hours_text(minutes))
         self.initial.setdefault("business_hours", policy.business_hours)
 
     def target_rows(self):

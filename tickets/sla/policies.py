@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from django.utils import timezone
+
 from ..models import PRIORITY_TARGET_FIELDS, SlaPolicy, SlaSettings
 
 HOUR = 60
@@ -71,5 +73,8 @@ def ticket_sla(*, msp, ticket, now=None) -> dict:
         hours = "Business hours, holidays skipped"
     settings = sla_settings_get(msp=msp)
     clocks = ticket_clocks(ticket, calendar, warn_before=dt.timedelta(minutes=settings.warn_before_minutes), now=now)
+    started = calendar.next_open(ticket.created_at)
     return {"clocks": clocks, "policy_label": "Client's own policy" if override else "MSP default policy",
+            "opened_out_of_hours": started > ticket.created_at, "starts_future": started > (now or timezone.now()),
+            "clock_start": started.astimezone(calendar.tz).strftime("%a %-d %b, %H:%M %Z"),
             "hours_label": hours, "time_zone": zone, "paused": ticket.sla_paused_at is not None and ticket.is_open}

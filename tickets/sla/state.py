@@ -97,12 +97,9 @@ class Clock:
 
 
 def duration_text(delta: dt.timedelta) -> str:
-    """"2h 05m", "3d 4h" (business time)."""
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
+    """"2h 05m", "24h 00m", "12m": business time is counted in hours, never days
+    (a "day" of business hours is ambiguous)."""
+    hours, mins = divmod(int(delta.total_seconds() // 60), 60)
     return f"{hours}h {mins:02d}m" if hours else f"{mins}m"
 
 
