@@ -9,10 +9,12 @@ class TicketsConfig(AppConfig):
         from clients.signals import client_calendar_changed
         from opsmerge.registry import (
             ClientTab,
+            MergeStep,
             NavItem,
             Panel,
             RelatedCount,
             SettingsPage,
+            client_merge_steps,
             client_tabs,
             nav,
             panels,
@@ -21,6 +23,7 @@ class TicketsConfig(AppConfig):
         )
 
         from . import panels as p
+        from .sla.merge import merge_recompute, merge_sla_policies
         from .sla.receivers import calendar_changed
 
         client_calendar_changed.connect(calendar_changed, dispatch_uid="tickets.sla.calendar_changed")
@@ -39,6 +42,8 @@ class TicketsConfig(AppConfig):
 
             return [path("sla/", SlaSettingsView.as_view(), name="sla")]
 
+        client_merge_steps.register(MergeStep("sla_policy", "SLA policies", run=merge_sla_policies,
+                                              after=merge_recompute), before="move")
         settings_pages.register(SettingsPage(
             "sla", "SLA", "settings:sla", urls=sla_urls,
             description="Response and resolution targets per priority, the priority matrix and breach warnings."))

@@ -161,6 +161,8 @@ class SlaPolicy(MspOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
         constraints = [
             models.UniqueConstraint(fields=["msp", "client"], nulls_distinct=False, name="slapolicy_one_per_client"),
         ]
@@ -184,6 +186,7 @@ class SlaSettings(MspOwnedModel):
         blank=True, help_text="Warnings of unassigned tickets go here (blank: the MSP's support email, else its admins).")
 
     class Meta:
+        verbose_name = verbose_name_plural = "SLA settings"
         constraints = [models.UniqueConstraint(fields=["msp"], name="slasettings_one_per_msp")]
 
 
@@ -207,6 +210,7 @@ class SlaWarning(MspOwnedModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        verbose_name = "SLA warning"
         constraints = [
             models.UniqueConstraint(fields=["msp", "ticket", "clock", "threshold", "due_at"],
                                     name="slawarning_once_per_threshold"),

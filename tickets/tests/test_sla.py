@@ -222,3 +222,33 @@ def test_recompute_writes_only_changed_rows_and_only_one_msps(two_msps):
     with msp_scope(bravo.msp):
         bravo_due = list(Ticket.objects.filter(msp=bravo.msp).values_list("first_response_due", flat=True))
         assert bravo_due and all(due is None for due in bravo_due)  # untouched by alpha's recompute
+
+
+def test_merge_keeps_the_targets_policy_and_undo_restores_the_sources(scoped, user, django_capture_on_commit_callbacks):
+    from clients.merge import client_merge_execute, client_merge_start, client_merge_undo
+
+    target, source = ClientFactory(msp=scoped, name="Acme"), ClientFactory(msp=scoped, name="Acme Ltd")
+    sla_policy_set(msp=scoped, client=target, first_response_low_minutes=60)
+    sla_policy_set(msp=scoped, client=source, first_response_low_minutes=30)
+    ticket = ticket_create(msp=scoped, client=source, subject="Moved", priority="low")
+    with django_capture_on_commit_callbacks(execute=True):
+        merge = client_merge_start(msp=scoped, target=target, sources=[source], actor=user)
+    merge = client_merge_execute(msp=scoped, merge=merge) if merge.status != "done" else merge
+    assert merge.status == "done", merge.error
+    assert list(SlaPolicy.objects.filter(msp=scoped).values_list("client_id", "first_response_low_minutes")) == [
+        (target.pk, 60)]
+    ticket.refresh_from_db()
+    assert ticket.client_id == target.pk
+    client_merge_undo(msp=scoped, merge=merge, actor=user)
+    assert SlaPolicy.objects.filter(msp=scoped, client=source).exists()
+
+
+def test_merge_moves_the_only_sources_policy(scoped, user):
+    from clients.merge import client_merge_execute, client_merge_start
+
+    target, source = ClientFactory(msp=scoped), ClientFactory(msp=scoped)
+    sla_policy_set(msp=scoped, client=source, first_response_low_minutes=30)
+    merge = client_merge_execute(msp=scoped, merge=client_merge_start(msp=scoped, target=target, sources=[source],
+                                                                      actor=user))
+    assert merge.status == "done", merge.error
+    assert SlaPolicy.objects.get(msp=scoped).client_id == target.pk
