@@ -20,8 +20,8 @@ def ticket_list(*, msp) -> QuerySet[Ticket]:
 
 def ticket_get(*, msp, pk) -> Ticket:
     """A ticket of `msp` or 404 (missing and foreign alike)."""
-    return msp_get_or_404(Ticket.objects.select_related("client", "contact", "site", "asset", "assigned_to"),
-                          msp=msp, pk=pk)
+    return msp_get_or_404(Ticket.objects.with_sla().select_related("client", "contact", "site", "asset",
+                                                                   "assigned_to"), msp=msp, pk=pk)
 
 
 def ticket_comments(*, msp, ticket: Ticket) -> QuerySet[TicketComment]:

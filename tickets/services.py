@@ -17,7 +17,7 @@ from .models import Ticket, TicketAttachment, TicketComment, TicketSequence
 from .signals import ticket_comment_added
 from .sla.policies import sla_settings_get
 from .sla.priority import LEVELS, PRIORITY_ORDER, ticket_priority
-from .sla.services import SLA_FIELDS, sla_ticket_changed
+from .sla.services import SLA_INPUTS, sla_due_load, sla_ticket_changed
 
 log = logging.getLogger("opsmerge.tickets")
 
@@ -208,6 +208,6 @@ def ticket_update(*, msp, ticket: Ticket, actor, **fields) -> Ticket:
         audit_record(msp=msp, actor=actor, action="ticket.update", obj=current, changes=changes)
         if {"status", "priority"} & set(changes):
             sla_ticket_changed(msp=msp, ticket=current, old_status=old_status, now=now)
-    for name in [*tracked, *SLA_FIELDS, "updated_at"]:
+    for name in [*tracked, *SLA_INPUTS, "updated_at"]:
         setattr(ticket, name, getattr(current, name))
-    return ticket
+    return sla_due_load(msp=msp, ticket=ticket)

@@ -32,6 +32,8 @@ class TicketSerializer(serializers.ModelSerializer):
     site = MspRelatedField(model=Site, allow_null=True, required=False)
     asset = MspRelatedField(model=Asset, allow_null=True, required=False)
     assigned_to = MspRelatedField(model=User, filters={"is_active": True}, allow_null=True, required=False)
+    first_response_due = serializers.DateTimeField(read_only=True, default=None)
+    resolution_due = serializers.DateTimeField(read_only=True, default=None)
     sla_breached = serializers.SerializerMethodField(help_text="A first-response or resolution clock is past due.")
 
     class Meta:
@@ -40,7 +42,7 @@ class TicketSerializer(serializers.ModelSerializer):
                   "priority", "impact", "urgency", "source", "assigned_to", "created_by", "created_at", "updated_at",
                   "resolved_at", *SLA_READ_ONLY, "sla_breached"]
         read_only_fields = ["number", "status", "source", "created_by", "created_at", "updated_at", "resolved_at",
-                            *SLA_READ_ONLY]
+                            "first_responded_at", "sla_paused_at"]
 
     def get_sla_breached(self, ticket) -> bool:
         return is_breached(ticket)
@@ -79,7 +81,7 @@ class TicketViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     ordering = ["-created_at"]
 
     def get_queryset(self):
-        return Ticket.objects.filter(msp=self.msp)
+        return Ticket.objects.filter(msp=self.msp).with_sla()
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer,
                    summary="Change a ticket's status, priority or assignee")

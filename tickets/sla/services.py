@@ -23,13 +23,13 @@ from django.utils import timezone
 from clients.services import client_assert_open
 from opsmerge.audit import audit_record, diff, snapshot
 
-from ..models import PRIORITY_TARGET_FIELDS, SlaPolicy, SlaSettings, Ticket
+from ..models import PRIORITY_TARGET_FIELDS, SlaPolicy, SlaSettings, Ticket, TicketSlaDue
 from .calendars import calendar_for_ticket
 from .policies import sla_client_policy, sla_default_policy, sla_settings_get
 from .priority import DEFAULT_MATRIX, PRIORITY_ORDER, matrix_full
 from .recompute import AROUND_THE_CLOCK, sla_lock, sla_recompute
 
-SLA_FIELDS = ["first_responded_at", "sla_paused_at", "sla_paused_seconds", "first_response_due", "resolution_due"]
+SLA_INPUTS = ["first_responded_at", "sla_paused_at", "sla_paused_seconds"]
 POLICY_FIELDS = ["business_hours", *(f for fields in PRIORITY_TARGET_FIELDS.values() for f in fields.values())]
 
 
@@ -58,8 +58,14 @@ def sla_ticket_changed(*, msp, ticket: Ticket, old_status: str | None, now: dt.d
             setattr(ticket, name, value)
     if ticket.status in Ticket.OPEN_STATUSES:
         sla_recompute(msp=msp, ticket_ids=[ticket.pk])
-        ticket.first_response_due, ticket.resolution_due = Ticket.objects.filter(msp=msp, pk=ticket.pk).values_list(
-            "first_response_due", "resolution_due").get()
+    sla_due_load(msp=msp, ticket=ticket)
+    return ticket
+
+
+def sla_due_load(*, msp, ticket: Ticket) -> Ticket:
+    """Put the ticket's stored due times on it (as Ticket.objects.with_sla() does)."""
+    due = TicketSlaDue.objects.filter(msp=msp, ticket=ticket).values_list("first_response_due", "resolution_due")
+    ticket.first_response_due, ticket.resolution_due = due.first() or (None, None)
     return ticket
 
 

@@ -38,7 +38,13 @@ def breached_q(now: dt.datetime) -> Q:
             | Q(sla_paused_at__gt=F("resolution_due")))
 
 
+def with_sla(queryset):
+    """`queryset` with the due times (Ticket.objects.with_sla()) unless it has them."""
+    return queryset if "first_response_due" in queryset.query.annotations else queryset.with_sla()
+
+
 def with_next_due(queryset):
+    queryset = with_sla(queryset)
     if "sla_next_due" in queryset.query.annotations:
         return queryset
     return queryset.annotate(sla_next_due=next_due_expression())
@@ -48,7 +54,7 @@ def filter_sla(queryset, value: str, now: dt.datetime | None = None):
     """`?sla=breached` or `?sla=due_<N>h` (running, due within N hours)."""
     now = now or timezone.now()
     if value == "breached":
-        return queryset.filter(breached_q(now))
+        return with_sla(queryset).filter(breached_q(now))
     if value.startswith("due_") and value.endswith("h") and value[4:-1].isdigit():
         hours = int(value[4:-1])
         return with_next_due(queryset).filter(sla_next_due__gte=now,

@@ -44,7 +44,7 @@ def _candidates(*, msp, clock: str, now: dt.datetime, before: dt.timedelta) -> l
     for window, threshold in (soon, late):
         sent = SlaWarning.objects.filter(msp=msp, ticket=OuterRef("pk"), clock=clock, threshold=threshold,
                                          due_at=OuterRef(field))
-        tickets = (Ticket.objects.filter(msp=msp, status__in=Ticket.OPEN_STATUSES).filter(running, window)
+        tickets = (Ticket.objects.with_sla().filter(msp=msp, status__in=Ticket.OPEN_STATUSES).filter(running, window)
                    .filter(~Exists(sent)).select_related("client", "assigned_to").order_by(field))
         out.extend((ticket, threshold) for ticket in tickets)
     return out

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from clients.tests.factories import ClientFactory
-from tickets.models import SlaWarning
+from tickets.models import SlaWarning, TicketSlaDue
 from tickets.sla.services import sla_settings_set
 from tickets.sla.warnings import sla_warn
 from tickets.tasks import sla_warn_all
@@ -60,7 +60,7 @@ def test_pushed_due_time_warns_again(scoped, now):
     ticket = TicketFactory(msp=scoped, client=ClientFactory(msp=scoped), status="open", first_responded_at=now,
                            resolution_due=now + dt.timedelta(minutes=10))
     assert sla_warn(msp=scoped, now=now) == 1
-    type(ticket).objects.filter(pk=ticket.pk).update(resolution_due=now + dt.timedelta(minutes=25))
+    TicketSlaDue.objects.filter(ticket=ticket).update(resolution_due=now + dt.timedelta(minutes=25))
     assert sla_warn(msp=scoped, now=now) == 1
 
 
