@@ -256,3 +256,15 @@ def test_merge_moves_the_only_sources_policy(scoped, user):
                                                                       actor=user))
     assert merge.status == "done", merge.error
     assert SlaPolicy.objects.get(msp=scoped).client_id == target.pk
+
+
+def test_client_time_zone_change_recomputes(scoped, ny_client, django_capture_on_commit_callbacks):
+    from clients.services import client_update
+
+    ticket = opened_at(ticket_create(msp=scoped, client=ny_client, subject="TZ", priority="urgent"),
+                       dt.datetime(2026, 3, 9, 20, tzinfo=dt.UTC))  # 16:00 in New York
+    assert ticket.first_response_due == dt.datetime(2026, 3, 9, 17, tzinfo=NY)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_update(msp=scoped, client=ny_client, time_zone="Europe/London")
+    # 20:00 in London is out of hours: the clock starts Tuesday 09:00 London time.
+    assert reload(ticket).first_response_due == dt.datetime(2026, 3, 10, 10, tzinfo=dt.UTC)
