@@ -66,6 +66,7 @@ from .models import (
 
 log = logging.getLogger("opsmerge.psa")
 BATCH = 1000
+PLURAL = {"company": "companies", "contact": "contacts"}
 CURSOR_MARGIN = timedelta(minutes=2)
 LOCK_TTL = 300
 CLIENT_FIELDS = ["id", "name", "status", "updated_at", *CLIENT_COLUMNS.values()]
@@ -158,14 +159,17 @@ class ConnectionSync:
 
     # -- the run ---------------------------------------------------------------------------
     def execute(self) -> None:
+        syncing = self.conn.stage == PsaConnection.Stage.SYNCING
         self._progress("companies")
+        if syncing:  # creates a dead worker left half-done: found (or made) before listing
+            self.push_pending_companies()
         self.pull_companies()
-        if self.conn.stage != PsaConnection.Stage.SYNCING:
+        if not syncing:
             return
         self._progress("contacts")
+        self.push_pending_contacts()
         self.pull_contacts()
         self._progress("push")
-        self.push_pending_companies()
         self.push_company_changes()
         self.push_contacts()
         if self.conn.sync_tickets:
@@ -352,13 +356,13 @@ class ConnectionSync:
             except PsaError as exc:
                 if exc.kind not in ("validation", "not_found"):
                     raise
-                self.counts[f"{entity}s"]["push_failed"] += 1
+                self.counts[PLURAL[entity]]["push_failed"] += 1
                 self.note(f"{entity} {link['external_id']}: {self.conn.label} refused: {exc.describe()}")
                 continue
             base = {**out.base, **out.pushed_base}
             model.objects.filter(msp=self.msp, pk=link["id"]).update(
                 base=base, remote=remote, remote_updated_at=record.updated_at, synced_at=timezone.now())
-            self.counts[f"{entity}s"]["updated_there"] += 1
+            self.counts[PLURAL[entity]]["updated_there"] += 1
 
     def push_company_changes(self) -> None:
         """Clients edited in OpsMerge since their link last synced."""
@@ -524,6 +528,9 @@ class ConnectionSync:
             insert_rows(ContactLink, [{"msp_id": self.msp.pk, "connection_id": self.conn.pk,
                                        "company_id": companies[c["client_id"]]["id"], "contact_id": c["id"],
                                        "state": ContactLink.State.PUSHING} for c in missing])
+        self.push_pending_contacts()
+
+    def push_pending_contacts(self) -> None:
         pending = ContactLink.objects.filter(msp=self.msp, connection=self.conn, state=ContactLink.State.PUSHING,
                                              contact__isnull=False).select_related("contact", "company")
         for link in pending:
