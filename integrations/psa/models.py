@@ -159,6 +159,7 @@ class ContactLink(MspOwnedModel):
             models.UniqueConstraint(fields=["msp", "connection", "contact"], condition=models.Q(contact__isnull=False),
                                     name="psacontactlink_one_per_contact"),
         ]
+        indexes = [models.Index(fields=["msp", "company"], name="psacontactlink_company")]
 
 
 class TicketLink(MspOwnedModel):

@@ -66,6 +66,7 @@ from .models import (
 
 log = logging.getLogger("opsmerge.psa")
 BATCH = 1000
+ANALYZE_AFTER = 1000  # rows bulk-inserted in a phase before the planner needs fresh statistics
 PLURAL = {"company": "companies", "contact": "contacts"}
 CURSOR_MARGIN = timedelta(minutes=2)
 LOCK_TTL = 300
@@ -179,6 +180,18 @@ class ConnectionSync:
     def _since(self, cursor):
         return None if self.run.full or cursor is None else cursor - CURSOR_MARGIN
 
+    def _analyze_if_loaded(self, kind: str, *models) -> None:
+        """A first sync bulk-loads thousands of rows in minutes, before autovacuum's
+        ANALYZE sees them: the planner would still think the tables are empty (nested
+        loops over sequential scans on the next queries). Refresh their statistics."""
+        if sum(self.counts[kind][k] for k in ("imported", "linked", "suggested", "unmatched", "matched")) < \
+                ANALYZE_AFTER:
+            return
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))
+
     def _save_cursor(self, name: str, value) -> None:
         PsaConnection.objects.filter(msp=self.msp, pk=self.conn.pk).update(**{name: value})
         setattr(self.conn, name, value)
@@ -196,6 +209,7 @@ class ConnectionSync:
         if batch:
             self.apply_companies(batch)
         self._save_cursor("companies_cursor", started)
+        self._analyze_if_loaded("companies", CompanyLink, Client, ClientDomain)
 
     def apply_companies(self, batch) -> None:
         unique = {c.external_id: c for c in batch}
@@ -403,6 +417,7 @@ class ConnectionSync:
         if batch:
             self.apply_contacts(batch)
         self._save_cursor("contacts_cursor", started)
+        self._analyze_if_loaded("contacts", ContactLink, Contact)
 
     def apply_contacts(self, batch) -> None:
         unique = {c.external_id: c for c in batch}
@@ -411,9 +426,9 @@ class ConnectionSync:
                 msp=self.msp, connection=self.conn, external_id__in=list(unique)).values("id", "external_id")}
             fresh = [c for ext, c in unique.items() if ext not in links]
             client_ids = {self.companies_by_ext[c.company_external_id]["client_id"] for c in fresh}
+            company_ids = {self.companies_by_ext[c.company_external_id]["id"] for c in fresh}
             linked_contacts = set(ContactLink.objects.filter(
-                msp=self.msp, connection=self.conn, contact__client_id__in=client_ids).values_list("contact_id",
-                                                                                                    flat=True))
+                msp=self.msp, company_id__in=company_ids, contact__isnull=False).values_list("contact_id", flat=True))
             by_email: dict[tuple[int, str], int] = {}
             for pk, client_id, email in Contact.objects.filter(
                     msp=self.msp, client_id__in=client_ids, deleted_at__isnull=True).exclude(email="").values_list(
