@@ -39,12 +39,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from .. import http as psa_http
+from opsmerge.retrying_http import TRANSIENT_STATUSES
+
 from . import register
 from .base import Connector, CredentialField, PsaCompany, PsaContact, PsaError, PsaTicket
 
 DEFAULT_BASE_URL = "https://webservices.autotask.net"
 MAX_RECORDS = 500
+NOT_500 = TRANSIENT_STATUSES - {500}
 
 COMPANY_MAP = {"name": "companyName", "phone": "phone", "website": "webAddress", "street": "address1",
                "city": "city", "region": "state", "postcode": "postalCode", "country": "countryID"}
@@ -162,33 +164,11 @@ class AutotaskConnector(Connector):
         """The body of a 2xx answer; anything else as PsaError. Reads retry 500 like any
         5xx; writes (and the discovery, whose unknown-user answer is a 500) do not."""
         url = path if path.startswith(("https://", "http://")) else self.zone + path
-        if retry_500:
-            status, body, _ = self.http.request(method, url, params=params, json=json)
-        else:
-            status, body = self._send_once_on_500(method, url, params=params, json=json)
+        status, body, _ = self.http.request(method, url, params=params, json=json,
+                                            transient=None if retry_500 else NOT_500)
         if status >= 400:
             raise self._error(status, body, entity)
         return body
-
-    def _send_once_on_500(self, method: str, url: str, *, params=None, json=None):
-        http = self.http
-        try:
-            response = psa_http.retrying_http.send(
-                psa_http.session(), method, http.url(url), policy=psa_http.policy(),
-                headers=lambda: {**http.default_headers, **http.auth_headers()}, sleep=psa_http.sleep,
-                count=http._count, transient=psa_http.retrying_http.TRANSIENT_STATUSES - {500},
-                params=params, json=json)
-        except psa_http.retrying_http.GaveUp as exc:
-            if exc.response is None:
-                raise PsaError("transient", "network_error", exc.network_error) from None
-            status = exc.response.status_code
-            raise PsaError("rate_limited" if status == 429 else "transient", f"HTTP{status}",
-                           "Autotask is busy; try again later", status=status, retry_after=exc.wait) from None
-        try:
-            body = response.json() if response.content else None
-        except ValueError:
-            body = None
-        return response.status_code, body
 
     def _error(self, status: int, body, entity: str = "") -> PsaError:
         messages = []
