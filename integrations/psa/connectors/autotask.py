@@ -96,6 +96,21 @@ def priority_of(label: str) -> str:
     return "normal"
 
 
+def picklist_value(neutral: str, picklist: dict[int, str], to_neutral) -> int:
+    """The picklist value to write for a neutral status/priority: the label OpsMerge
+    prefers when the tenant has it, else the first label that maps to it."""
+    preferred = PREFERRED_LABEL.get(neutral, neutral)
+    candidates = [value for value, label in picklist.items() if to_neutral(label) == neutral]
+    for value in candidates:
+        if picklist[value].lower() == preferred:
+            return value
+    if candidates:
+        return candidates[0]
+    name = "status" if to_neutral is status_of else "priority"
+    raise PsaError("validation", "no_picklist_value", f"The PSA has no {name} meaning {neutral!r}.",
+                   field_errors={name: [f"No {name} value of the PSA means {neutral!r}."]})
+
+
 def at_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -255,19 +270,6 @@ class AutotaskConnector(Connector):
                 self._picklists = (dict(FALLBACK_STATUSES), dict(FALLBACK_PRIORITIES))
         return self._picklists
 
-    @staticmethod
-    def _value_for(neutral: str, picklist: dict[int, str], to_neutral) -> int:
-        preferred = PREFERRED_LABEL.get(neutral, neutral)
-        candidates = [value for value, label in picklist.items() if to_neutral(label) == neutral]
-        for value in candidates:
-            if picklist[value].lower() == preferred:
-                return value
-        if candidates:
-            return candidates[0]
-        raise PsaError("validation", "no_picklist_value", f"Autotask has no ticket value for {neutral!r}.",
-                       field_errors={"status" if to_neutral is status_of else "priority": [
-                           f"No Autotask picklist value means {neutral!r}."]})
-
     def owner_resource(self) -> int:
         if self._owner is None:
             configured = (self.credentials.get("owner_resource_id") or "").strip()
@@ -404,8 +406,8 @@ class AutotaskConnector(Connector):
     def create_ticket(self, company_external_id: str, fields: dict) -> PsaTicket:
         statuses, priorities = self.picklists()
         body = {"companyID": int(company_external_id), "title": fields.get("summary", ""),
-                "status": self._value_for(fields.get("status") or "new", statuses, status_of),
-                "priority": self._value_for(fields.get("priority") or "normal", priorities, priority_of)}
+                "status": picklist_value(fields.get("status") or "new", statuses, status_of),
+                "priority": picklist_value(fields.get("priority") or "normal", priorities, priority_of)}
         if fields.get("description"):
             body["description"] = fields["description"]
         if fields.get("contact_external_id"):

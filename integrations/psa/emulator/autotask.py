@@ -149,8 +149,15 @@ class Table:
         return row
 
 
+class Throttled(Exception):
+    def __init__(self, limit: int, window: float, retry_after: int):
+        self.limit, self.window, self.retry_after = limit, window, retry_after
+        super().__init__(limit, window, retry_after)
+
+
 class Threshold:
-    """The per-database request threshold over a fixed window (Autotask checks hourly)."""
+    """A request threshold over a fixed window (Autotask: 10,000 an hour per database,
+    latency added past 50 % and 75 %). HaloPSA's emulator uses it too."""
 
     def __init__(self, limit: int = 10_000, window: float = 3600.0, latency_50: float = 0.0,
                  latency_75: float = 0.0):
@@ -159,19 +166,21 @@ class Threshold:
         self.used = 0
 
     def take(self) -> float:
-        """Count one request; the latency to add, or raise the 429 refusal."""
+        """Count one request: the latency to add, or raise Throttled."""
         now = time.monotonic()
         if now - self.started >= self.window:
             self.started, self.used = now, 0
         if self.used >= self.limit:
-            retry = max(1, math.ceil(self.started + self.window - now))
-            raise Refusal(429, f"The API request threshold of {self.limit} requests per "
-                          f"{int(self.window)} seconds has been exceeded for this database. "
-                          "Requests will be accepted again when usage falls below the threshold.",
-                          headers={"Retry-After": str(retry)})
+            raise Throttled(self.limit, self.window, max(1, math.ceil(self.started + self.window - now)))
         self.used += 1
         share = self.used / self.limit
         return self.latency_75 if share > 0.75 else self.latency_50 if share > 0.5 else 0.0
+
+    def replaced(self, **changes) -> Threshold:
+        values = {"limit": self.limit, "window": self.window, "latency_50": self.latency_50,
+                  "latency_75": self.latency_75}
+        values.update({k: v for k, v in changes.items() if v is not None})
+        return Threshold(**values)
 
 
 @register_product
@@ -222,11 +231,8 @@ class AutotaskProduct(Product):
                   latency_50: float | None = None, latency_75: float | None = None) -> None:
         """Change the request threshold (tests make it tiny to see the 429)."""
         with self.lock:
-            t = self.threshold
-            self.threshold = Threshold(limit if limit is not None else t.limit,
-                                       window if window is not None else t.window,
-                                       latency_50 if latency_50 is not None else t.latency_50,
-                                       latency_75 if latency_75 is not None else t.latency_75)
+            self.threshold = self.threshold.replaced(limit=limit, window=window, latency_50=latency_50,
+                                                     latency_75=latency_75)
 
     def seed(self, *, companies: int = 20, contacts_per_company: int = 3, seed: int = 1,
              tickets_per_company: int = 0) -> None:
@@ -338,7 +344,13 @@ class AutotaskProduct(Product):
                                                    f"'{base}/{path}'."})
             with self.lock:
                 self._authenticate(headers)
-                latency = self.threshold.take()
+                try:
+                    latency = self.threshold.take()
+                except Throttled as over:
+                    raise Refusal(429, f"The API request threshold of {over.limit} requests per {int(over.window)} "
+                                  "seconds has been exceeded for this database. Requests will be accepted again "
+                                  "when usage falls below the threshold.",
+                                  headers={"Retry-After": str(over.retry_after)}) from None
             if latency:
                 time.sleep(latency)
             with self.lock:
