@@ -259,6 +259,37 @@ class Product:
         """This vendor's body for an injected status (401/403/404/429/5xx)."""
         raise NotImplementedError
 
+    # -- test hooks (added to the contract by helper-psa): the framework's product-neutral
+    # tests (tests/test_framework.py, parametrised over every registered product) act as
+    # a person working in the PSA through these. Neutral field names, string ids. Each
+    # edit bumps the record's last-updated time like the product would.
+    def edit_company(self, external_id: str, **fields) -> None:
+        """Change neutral fields (name, phone, city …) of a stored company."""
+        raise NotImplementedError
+
+    def company_fields(self, external_id: str) -> dict:
+        """{"name", "phone", "active", …} of a stored company, neutral names."""
+        raise NotImplementedError
+
+    def edit_contact(self, external_id: str, **fields) -> None:
+        raise NotImplementedError
+
+    def contact_fields(self, external_id: str) -> dict:
+        """Neutral fields of a stored contact (first_name, last_name, email, title, company_external_id)."""
+        raise NotImplementedError
+
+    def set_ticket_status(self, external_id: str, status: str) -> None:
+        """Move a ticket to a neutral status (new/open/waiting/resolved/closed)."""
+        raise NotImplementedError
+
+    def ids(self, table: str) -> list[str]:
+        """Stored ids of "companies" | "contacts" | "tickets" (string ids)."""
+        raise NotImplementedError
+
+    def advance_clock(self, seconds: int) -> None:
+        """Move the product's "now" forward (last-updated ordering without sleeping)."""
+        self.clock_offset = getattr(self, "clock_offset", 0) + seconds
+
     # -- faults ----------------------------------------------------------------------------
     def fault(self, status: int | str, *, times: int = 1, path: str = "", method: str = "",
               retry_after: int | None = None, skip: int = 0, seconds: float = 0.0) -> None:

@@ -270,7 +270,7 @@ class ConnectWise(Product):
     def now(self) -> datetime:
         from datetime import timedelta
 
-        return utcnow().replace(microsecond=0) + timedelta(seconds=self.clock_offset)
+        return utcnow().replace(microsecond=0) + timedelta(seconds=getattr(self, "clock_offset", 0))
 
     # -- seed ---------------------------------------------------------------------------
     def _company_record(self, cid: int, fields: dict, when: datetime, identifier: str) -> dict:
@@ -604,7 +604,51 @@ class ConnectWise(Product):
         self.store.table("tickets")[record["id"]] = candidate
         return Response(200, candidate)
 
-    # -- test helpers ---------------------------------------------------------------------------
+    # -- test hooks (common.Product) ---------------------------------------------------------------
+    _COMPANY_KEYS = {"name": "name", "phone": "phoneNumber", "website": "website", "street": "addressLine1",
+                     "city": "city", "region": "state", "postcode": "zip"}
+    _CONTACT_KEYS = {"first_name": "firstName", "last_name": "lastName", "title": "title"}
+
+    def edit_company(self, external_id: str, **fields) -> None:
+        changes = {self._COMPANY_KEYS[k]: v for k, v in fields.items() if k in self._COMPANY_KEYS}
+        if "active" in fields:
+            changes["status"] = {"id": 1 if fields["active"] else 2, "name": "Active" if fields["active"] else "Inactive"}
+        self.touch("companies", int(external_id), **changes)
+
+    def company_fields(self, external_id: str) -> dict:
+        with self.lock:
+            r = self.store.table("companies")[int(external_id)]
+            out = {k: r.get(v) or "" for k, v in self._COMPANY_KEYS.items()}
+            out["active"] = (r.get("status") or {}).get("id") == 1 and not r.get("deletedFlag")
+            return out
+
+    def edit_contact(self, external_id: str, **fields) -> None:
+        with self.lock:
+            record = self.store.table("contacts")[int(external_id)]
+            changes = {self._CONTACT_KEYS[k]: v for k, v in fields.items() if k in self._CONTACT_KEYS}
+            if "email" in fields:
+                items = [i for i in record.get("communicationItems") or [] if i.get("communicationType") != "Email"]
+                changes["communicationItems"] = [*items, {"type": {"id": 1, "name": "Email"}, "value": fields["email"],
+                                                          "communicationType": "Email", "defaultFlag": True}]
+            self.touch("contacts", int(external_id), **changes)
+
+    def contact_fields(self, external_id: str) -> dict:
+        with self.lock:
+            r = self.store.table("contacts")[int(external_id)]
+            email = next((i["value"] for i in r.get("communicationItems") or []
+                          if i.get("communicationType") == "Email"), "")
+            return {**{k: r.get(v) or "" for k, v in self._CONTACT_KEYS.items()}, "email": email,
+                    "company_external_id": str((r.get("company") or {}).get("id") or "")}
+
+    def set_ticket_status(self, external_id: str, status: str) -> None:
+        sid = {"new": 1, "open": 2, "waiting": 3, "resolved": 4, "closed": 5}[status]
+        self.touch("tickets", int(external_id), status={"id": sid, "name": TICKET_STATUSES[sid]},
+                   closedFlag=sid in (4, 5))
+
+    def ids(self, table: str) -> list[str]:
+        with self.lock:
+            return [str(k) for k in self.store.table(table)]
+
     def touch(self, table: str, record_id: int, **changes) -> dict:
         """Change a stored record as a ConnectWise user would (bumps lastUpdated)."""
         with self.lock:
