@@ -19,6 +19,13 @@ and the connector reads the record back (one GET) so callers see what Autotask
 stored. Contacts are created and updated through their company
 (Companies/{id}/Contacts), as the API requires.
 
+Idempotent creates: a company OpsMerge creates carries its marker as companyNumber
+("OM…"), a ticket in externalID; find_company_by_marker / find_ticket_by_marker query
+for them, so a create that reached Autotask before a worker died is found, not repeated.
+
+Ticket statuses: Autotask's one terminal status, Complete, reads as "resolved" (a
+neutral "closed" is written as Complete too, unless the tenant has a Closed status).
+
 Lookups read once per connector and cached: the Countries entity (countryID ↔ ISO
 code; a small built-in table when the API user may not read it), the ticket status
 and priority picklists (Tickets/entityInformation/fields, mapped by label; the
@@ -76,9 +83,9 @@ def status_of(label: str) -> str:
     text = label.lower()
     if text == "new":
         return "new"
-    if any(word in text for word in ("complete", "closed", "cancel")):
+    if any(word in text for word in ("closed", "cancel")):
         return "closed"
-    if "resolved" in text:
+    if "resolved" in text or "complete" in text:  # Autotask's one terminal status is "Complete"
         return "resolved"
     if any(word in text for word in ("waiting", "hold", "pending")):
         return "waiting"
@@ -101,6 +108,8 @@ def picklist_value(neutral: str, picklist: dict[int, str], to_neutral) -> int:
     prefers when the tenant has it, else the first label that maps to it."""
     preferred = PREFERRED_LABEL.get(neutral, neutral)
     candidates = [value for value, label in picklist.items() if to_neutral(label) == neutral]
+    if not candidates and neutral == "closed":  # a PSA without a separate closed status (Autotask: Complete)
+        return picklist_value("resolved", picklist, to_neutral)
     for value in candidates:
         if picklist[value].lower() == preferred:
             return value
@@ -369,7 +378,15 @@ class AutotaskConnector(Connector):
     def create_company(self, fields: dict) -> PsaCompany:
         body = {"companyType": 1, "ownerResourceID": self.owner_resource(), "isActive": True,
                 **self._company_body(fields)}
+        if fields.get("marker"):
+            body["companyNumber"] = f"OM{fields['marker']}"[:50]
         return self.get_company(str(self._write("POST", "Companies", body, "Companies")))
+
+    def find_company_by_marker(self, marker: str) -> PsaCompany | None:
+        """A company OpsMerge created carries the marker as its companyNumber."""
+        row = next(self._query("Companies", [{"op": "eq", "field": "companyNumber", "value": f"OM{marker}"[:50]}]),
+                   None)
+        return self._company(row) if row else None
 
     def update_company(self, external_id: str, fields: dict) -> PsaCompany:
         body = self._company_body(fields)
@@ -412,7 +429,14 @@ class AutotaskConnector(Connector):
             body["description"] = fields["description"]
         if fields.get("contact_external_id"):
             body["contactID"] = int(fields["contact_external_id"])
+        if fields.get("marker"):
+            body["externalID"] = f"OM{fields['marker']}"[:50]
         return self.get_ticket(str(self._write("POST", "Tickets", body, "Tickets")))
+
+    def find_ticket_by_marker(self, marker: str) -> PsaTicket | None:
+        """A ticket OpsMerge created carries the marker in externalID."""
+        row = next(self._query("Tickets", [{"op": "eq", "field": "externalID", "value": f"OM{marker}"[:50]}]), None)
+        return self._ticket(row) if row else None
 
     def get_ticket(self, external_id: str) -> PsaTicket:
         return self._ticket(self._get("Tickets", external_id))

@@ -23,12 +23,15 @@ plus its main site (main_site_id; line1 street, line3 town, line4 county/state,
 postcode, country). Listing companies therefore also pages through api/Site once.
 Writes POST a JSON array of one object (no id: create; id: update of the fields
 sent); Halo answers with the saved object. Users (contacts) belong to a site: new
-ones go to the client's main site. A refusal is a 400 whose body is the message; the
+ones go to the client's main site. Idempotent creates: a client OpsMerge creates
+carries its marker in notes (found among the newest clients), a ticket in an HTML
+comment of its details (found with search_details). A refusal is a 400 whose body is the message; the
 connector names the neutral field it is about from the message's words.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -54,6 +57,8 @@ MESSAGE_FIELDS = {
     "Tickets": (("summary", "summary"), ("user", "contact_external_id"), ("status", "status"),
                 ("priority", "priority"), ("customer", "")),
 }
+MARKER_NOTE = "Created by OpsMerge (ref OM{marker})"
+MARKER_COMMENT = re.compile(r"\s*<!-- OpsMerge OM\w+ -->")
 TOKEN_MARGIN = 60.0  # seconds before expiry a token is renewed
 TICKET_ID_CHUNK = 100
 
@@ -222,7 +227,7 @@ class HaloConnector(Connector):
         status, priority = row.get("status_id"), row.get("priority_id")
         return PsaTicket(
             external_id=str(row["id"]), company_external_id=_text(row.get("client_id")),
-            summary=_text(row.get("summary")), description=_text(row.get("details")),
+            summary=_text(row.get("summary")), description=MARKER_COMMENT.sub("", _text(row.get("details"))),
             status=status_of(self.statuses().get(status, "")) if status is not None else "open",
             contact_external_id=_text(row.get("user_id") or ""),
             priority=priority_of(PRIORITIES.get(priority, "")) if priority is not None else "normal",
@@ -248,12 +253,24 @@ class HaloConnector(Connector):
         return self._company(client, self._main_site(client))
 
     def create_company(self, fields: dict) -> PsaCompany:
-        client = self._save("Client", {"name": fields.get("name", ""),
-                                       **{CLIENT_FIELDS[k]: v or None for k, v in fields.items()
-                                          if k in CLIENT_FIELDS and k != "name"}})
+        body = {"name": fields.get("name", ""),
+                **{CLIENT_FIELDS[k]: v or None for k, v in fields.items() if k in CLIENT_FIELDS and k != "name"}}
+        if fields.get("marker"):
+            body["notes"] = MARKER_NOTE.format(marker=fields["marker"])
+        client = self._save("Client", body)
         site = self._main_site(client)
         site = self._save_site(client, site, fields) or site
         return self._company(client, site)
+
+    def find_company_by_marker(self, marker: str) -> PsaCompany | None:
+        """Clients OpsMerge created carry the marker in their notes; Halo cannot search
+        notes, so this reads the newest clients (one page, newest first): a create that
+        reached Halo before a worker died is among them."""
+        body = self._call("GET", "Client", params={"pageinate": "true", "page_size": 50, "page_no": 1, "order": "id",
+                                                   "orderdesc": "true", "includeinactive": "true"}) or {}
+        note = MARKER_NOTE.format(marker=marker)
+        client = next((c for c in body.get("clients") or [] if note in (c.get("notes") or "")), None)
+        return self._company(client, self._main_site(client)) if client else None
 
     def _save_site(self, client: dict, site: dict | None, fields: dict) -> dict | None:
         """Phone and address go to the client's main site (None when none of them changed)."""
@@ -314,11 +331,20 @@ class HaloConnector(Connector):
         body = {"summary": fields.get("summary", ""), "client_id": int(company_external_id),
                 "status_id": picklist_value(fields.get("status") or "new", self.statuses(), status_of),
                 "priority_id": picklist_value(fields.get("priority") or "normal", PRIORITIES, priority_of)}
-        if fields.get("description"):
-            body["details"] = fields["description"]
+        details = fields.get("description") or ""
+        if fields.get("marker"):  # invisible in Halo's HTML details; found again with search_details
+            details = f"{details}\n<!-- OpsMerge OM{fields['marker']} -->".lstrip()
+        if details:
+            body["details"] = details
         if fields.get("contact_external_id"):
             body["user_id"] = int(fields["contact_external_id"])
         return self._ticket(self._save("Tickets", body))
+
+    def find_ticket_by_marker(self, marker: str) -> PsaTicket | None:
+        body = self._call("GET", "Tickets", params={"search_details": f"OM{marker}", "pageinate": "true",
+                                                    "page_size": 5, "page_no": 1}) or {}
+        row = next(iter(body.get("tickets") or []), None)
+        return self._ticket(row) if row else None
 
     def get_ticket(self, external_id: str) -> PsaTicket:
         return self._ticket(self._get("Tickets", external_id))

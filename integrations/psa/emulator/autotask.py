@@ -85,6 +85,7 @@ FIELDS: dict[str, dict[str, tuple[str, int | None, bool, bool]]] = {
         "id": (N, None, False, True), "ticketNumber": (S, 50, False, True), "companyID": (N, None, True, False),
         "contactID": (N, None, False, False), "title": (S, 255, True, False), "description": (S, 8000, False, False),
         "status": (N, None, True, False), "priority": (N, None, True, False), "dueDateTime": (D, None, False, False),
+        "externalID": (S, 50, False, False),
         "createDate": (D, None, False, True), "completedDate": (D, None, False, True),
         "lastActivityDate": (D, None, False, True), "lastTrackedModificationDateTime": (D, None, False, True),
     },
@@ -320,6 +321,52 @@ class AutotaskProduct(Product):
             row = self.tables[entity].rows[item_id]
             row.update(changes)
             self._stamp(entity, row)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=getattr(self, "clock_offset", 0))
+
+    # -- test hooks (common.Product): neutral names, string ids ------------------------------
+    _COMPANY_KEYS = {"name": "companyName", "phone": "phone", "website": "webAddress", "street": "address1",
+                     "city": "city", "region": "state", "postcode": "postalCode"}
+    _CONTACT_KEYS = {"first_name": "firstName", "last_name": "lastName", "email": "emailAddress", "phone": "phone",
+                     "mobile": "mobilePhone", "title": "title"}
+    _TABLES = {"companies": "Companies", "contacts": "Contacts", "tickets": "Tickets"}
+    _STATUS_VALUES = {"new": 1, "open": 8, "waiting": 7, "resolved": 5, "closed": 5}
+
+    def edit_company(self, external_id: str, **fields) -> None:
+        changes = {self._COMPANY_KEYS[k]: v for k, v in fields.items() if k in self._COMPANY_KEYS}
+        if "active" in fields:
+            changes["isActive"] = bool(fields["active"])
+        if "country" in fields:
+            changes["countryID"] = next((cid for cid, code, _ in COUNTRIES if code == fields["country"]), None)
+        self.touch("Companies", int(external_id), **changes)
+
+    def company_fields(self, external_id: str) -> dict:
+        with self.lock:
+            row = self.tables["Companies"].rows[int(external_id)]
+            out = {k: row.get(v) or "" for k, v in self._COMPANY_KEYS.items()}
+            out["country"] = next((code for cid, code, _ in COUNTRIES if cid == row.get("countryID")), "")
+            out["active"] = bool(row.get("isActive"))
+            return out
+
+    def edit_contact(self, external_id: str, **fields) -> None:
+        changes = {self._CONTACT_KEYS[k]: v for k, v in fields.items() if k in self._CONTACT_KEYS}
+        if "active" in fields:
+            changes["isActive"] = 1 if fields["active"] else 0
+        self.touch("Contacts", int(external_id), **changes)
+
+    def contact_fields(self, external_id: str) -> dict:
+        with self.lock:
+            row = self.tables["Contacts"].rows[int(external_id)]
+            return {**{k: row.get(v) or "" for k, v in self._CONTACT_KEYS.items()},
+                    "company_external_id": str(row["companyID"]), "active": row.get("isActive") == 1}
+
+    def set_ticket_status(self, external_id: str, status: str) -> None:
+        self.touch("Tickets", int(external_id), status=self._STATUS_VALUES[status])
+
+    def ids(self, table: str) -> list[str]:
+        with self.lock:
+            return [str(i) for i in self.tables[self._TABLES[table]].ids]
 
     # -- HTTP ---------------------------------------------------------------------------
     def serve(self, req: Request) -> Response:
@@ -609,20 +656,20 @@ class AutotaskProduct(Product):
         if method == "POST":
             row = {name: None for name in FIELDS[entity] if name != "id"} | merged
             if entity == "Tickets":
-                row["ticketNumber"] = f"T{datetime.now(UTC):%Y%m%d}.{table.next_id % 10000:04d}"
-                row["dueDateTime"] = row["dueDateTime"] or at_time(datetime.now(UTC) + timedelta(days=2))
-            row["createDate"] = at_time(datetime.now(UTC))
+                row["ticketNumber"] = f"T{self.now():%Y%m%d}.{table.next_id % 10000:04d}"
+                row["dueDateTime"] = row["dueDateTime"] or at_time(self.now() + timedelta(days=2))
+            row["createDate"] = at_time(self.now())
             row = table.add(row)
         else:
             row = current
             row.update(changes)
         if entity == "Tickets" and row["status"] == 5 and not row.get("completedDate"):
-            row["completedDate"] = at_time(datetime.now(UTC))
+            row["completedDate"] = at_time(self.now())
         self._stamp(entity, row)
         return {"itemId": row["id"]}
 
     def _stamp(self, entity: str, row: dict) -> None:
-        now = at_time(datetime.now(UTC))
+        now = at_time(self.now())
         row["lastActivityDate"] = now
         row[MODIFIED_FIELD[entity]] = now
 

@@ -25,8 +25,8 @@ Every api/ call needs Authorization: Bearer <token>; a missing, unknown or expir
 answers 401 with an empty body and WWW-Authenticate: Bearer error="invalid_token".
 Halo keeps a client's address and phone on its sites (main_site_id); users (contacts)
 belong to a site. Clients and users carry no last-modified field, tickets carry
-lastactiondate and last_update. Times are UTC without a zone designator, as Halo
-writes them. A request window (configurable; 700 per 5 minutes by default — an
+lastactiondate and last_update. Times are UTC ISO 8601 with a Z, as Halo writes them
+(startdate/enddate filters accept either form). A request window (configurable; 700 per 5 minutes by default — an
 assumption, Halo documents no figure) answers 429 with Retry-After past its limit.
 """
 
@@ -61,8 +61,8 @@ WRITABLE = {
 
 
 def halo_time(value: datetime) -> str:
-    """UTC, milliseconds, no zone designator (Halo's format)."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    """UTC with a Z, as Halo writes dateoccurred/lastactiondate."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_halo_time(value: str) -> datetime:
@@ -84,6 +84,7 @@ class HaloProduct(Product):
         *[(m, r"(?i)/api/(?P<resource>client|site|users|tickets)(?:/(?P<id>\d+))?/?$", "resource")
           for m in ("GET", "POST")],
     ]
+    contacts_path = "(?i)/api/users"  # where contacts are listed (tests/test_framework.py faults it)
     CLIENT_ID = "opsmerge-emu-client"
     CLIENT_SECRET = "emu-halo-secret"  # noqa: S105 (the emulator's own fixed credential)
     TENANT = "opsmerge"
@@ -199,13 +200,67 @@ class HaloProduct(Product):
             self.version += 1
         return changed
 
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=getattr(self, "clock_offset", 0))
+
+    # -- test hooks (common.Product): neutral names, string ids ------------------------------
+    _CLIENT_KEYS = {"name": "name", "website": "website"}
+    _ADDRESS_KEYS = {"street": "line1", "city": "line3", "region": "line4", "postcode": "postcode", "country": "country"}
+    _USER_KEYS = {"first_name": "firstname", "last_name": "surname", "email": "emailaddress", "phone": "phonenumber",
+                  "mobile": "mobilenumber", "title": "jobtitle"}
+    _TABLES = {"companies": "Client", "contacts": "Users", "tickets": "Tickets"}
+    _STATUS_IDS = {"new": 1, "open": 2, "waiting": 4, "resolved": 8, "closed": 9}
+
+    def edit_company(self, external_id: str, **fields) -> None:
+        with self.lock:
+            client = self.rows["Client"][int(external_id)]
+            client.update({self._CLIENT_KEYS[k]: v for k, v in fields.items() if k in self._CLIENT_KEYS})
+            if "active" in fields:
+                client["inactive"] = not fields["active"]
+            site = self.rows["Site"].get(client.get("main_site_id"))
+            if site is not None:
+                if "phone" in fields:
+                    site["phonenumber"] = fields["phone"]
+                address = {self._ADDRESS_KEYS[k]: v for k, v in fields.items() if k in self._ADDRESS_KEYS}
+                if address:
+                    site["delivery_address"] = {**(site.get("delivery_address") or {}), **address}
+            self.version += 1
+
+    def company_fields(self, external_id: str) -> dict:
+        with self.lock:
+            client = self.rows["Client"][int(external_id)]
+            site = self.rows["Site"].get(client.get("main_site_id")) or {}
+            address = site.get("delivery_address") or {}
+            return {**{k: client.get(v) or "" for k, v in self._CLIENT_KEYS.items()},
+                    **{k: address.get(v) or "" for k, v in self._ADDRESS_KEYS.items()},
+                    "phone": site.get("phonenumber") or "", "active": not client.get("inactive")}
+
+    def edit_contact(self, external_id: str, **fields) -> None:
+        changes = {self._USER_KEYS[k]: v for k, v in fields.items() if k in self._USER_KEYS}
+        if "active" in fields:
+            changes["inactive"] = not fields["active"]
+        self.touch("Users", int(external_id), **changes)
+
+    def contact_fields(self, external_id: str) -> dict:
+        with self.lock:
+            row = self.rows["Users"][int(external_id)]
+            return {**{k: row.get(v) or "" for k, v in self._USER_KEYS.items()},
+                    "company_external_id": str(row["client_id"]), "active": not row.get("inactive")}
+
+    def set_ticket_status(self, external_id: str, status: str) -> None:
+        self.touch("Tickets", int(external_id), status_id=self._STATUS_IDS[status])
+
+    def ids(self, table: str) -> list[str]:
+        with self.lock:
+            return [str(i) for i in self.rows[self._TABLES[table]]]
+
     def touch(self, resource: str, item_id: int, **changes) -> None:
         """Change a record as a person in Halo would (tickets get a new lastactiondate)."""
         with self.lock:
             row = self.rows[resource][item_id]
             row.update(changes)
             if resource == "Tickets":
-                row["lastactiondate"] = row["last_update"] = halo_time(datetime.now(UTC))
+                row["lastactiondate"] = row["last_update"] = halo_time(self.now())
             self.version += 1
 
     # -- auth ---------------------------------------------------------------------------------
@@ -268,6 +323,7 @@ class HaloProduct(Product):
         if self._cache and self._cache[0] == key:
             return self._cache[1]
         search = (req.arg("search", ci=True) or "").lower()
+        search_details = (req.arg("search_details", ci=True) or "").lower()
         inactive = (req.arg("includeinactive", ci=True) or "").lower() == "true"
         active = (req.arg("includeactive", ci=True) or "true").lower() != "false"
         client = req.arg("client_id", ci=True)
@@ -290,6 +346,8 @@ class HaloProduct(Product):
                 continue
             if search and search not in (row.get("name") or row.get("summary") or "").lower():
                 continue
+            if search_details and search_details not in (row.get("details") or "").lower():
+                continue
             if ticket_ids and item_id not in ticket_ids:
                 continue
             if date_field and (start_at or end_at):
@@ -300,6 +358,8 @@ class HaloProduct(Product):
                 if (start_at and at < start_at) or (end_at and at > end_at):
                     continue
             out.append(item_id)
+        if (req.arg("orderdesc", ci=True) or "").lower() == "true":
+            out.reverse()  # newest first (ids grow with creation)
         self._cache = (key, out)
         return out
 
@@ -345,7 +405,7 @@ class HaloProduct(Product):
         return Response(201, saved[0] if len(saved) == 1 else saved)
 
     def _save(self, resource: str, current: dict | None, changes: dict) -> dict:
-        now = halo_time(datetime.now(UTC))
+        now = halo_time(self.now())
         if current is None:
             defaults = {"Client": {"inactive": False, "website": None, "colour": None, "toplevel_id": 1,
                                    "toplevel_name": "Customers", "notes": None, "datecreated": now},

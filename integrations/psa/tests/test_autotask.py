@@ -32,7 +32,8 @@ def test_registered():
 
 @pytest.mark.parametrize(("label", "neutral"), [
     ("New", "new"), ("In Progress", "open"), ("Waiting Customer", "waiting"), ("On Hold", "waiting"),
-    ("Complete", "closed"), ("Resolved - awaiting confirmation", "resolved"), ("Dispatched", "open"),
+    ("Complete", "resolved"), ("Closed", "closed"), ("Resolved - awaiting confirmation", "resolved"),
+    ("Dispatched", "open"),
 ])
 def test_status_labels(label, neutral):
     assert status_of(label) == neutral
@@ -204,12 +205,16 @@ def test_ticket_create_and_status_read_back(autotask):
     assert conn.get_ticket(ticket.external_id).status == "waiting"
     product.touch("Tickets", int(ticket.external_id), status=5)
     [read] = conn.list_tickets(external_ids=[ticket.external_id])
-    assert read.status == "closed"
+    assert read.status == "resolved"  # Complete, Autotask's one terminal status
     assert [t.external_id for t in conn.list_tickets(since=datetime.now(UTC) - timedelta(minutes=1))] == [
         ticket.external_id]
     with pytest.raises(PsaError) as exc:
         conn.create_ticket(company, {"summary": ""})
     assert list(exc.value.field_errors) == ["summary"]
+    closed = conn.create_ticket(company, {"summary": "Done already", "status": "closed", "marker": "abc123"})
+    assert product.tables["Tickets"].rows[int(closed.external_id)]["status"] == 5
+    assert conn.find_ticket_by_marker("abc123").external_id == closed.external_id
+    assert conn.find_ticket_by_marker("nope") is None
 
 
 def test_wrong_secret_is_an_auth_error(autotask):
