@@ -44,9 +44,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from opsmerge.retrying_http import TRANSIENT_STATUSES
+from opsmerge.validators import normalize_domain
 
 from . import register
 from .base import Connector, CredentialField, PsaCompany, PsaContact, PsaError, PsaTicket
@@ -133,11 +133,6 @@ def parse_time(value) -> datetime | None:
 
 def _text(value) -> str:
     return "" if value is None else str(value)
-
-
-def domain_of(website: str) -> str:
-    host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
-    return host.removeprefix("www.")
 
 
 @register
@@ -303,7 +298,7 @@ class AutotaskConnector(Connector):
             external_id=str(row["id"]), name=_text(row.get("companyName")), active=row.get("isActive") is not False,
             updated_at=parse_time(row.get("lastTrackedModifiedDateTime") or row.get("lastActivityDate")
                                   or row.get("createDate")),
-            phone=_text(row.get("phone")), website=website, domain=domain_of(website) if website else "",
+            phone=_text(row.get("phone")), website=website, domain=normalize_domain(website),
             street=_text(row.get("address1")), city=_text(row.get("city")), region=_text(row.get("state")),
             postcode=_text(row.get("postalCode")),
             country=self.countries().get(int(country_id), "") if country_id is not None else "", raw=row)
@@ -317,7 +312,7 @@ class AutotaskConnector(Connector):
             if neutral == "country":
                 body[vendor] = self._country_id(value)
             else:
-                body[vendor] = value if value not in ("",) else None
+                body[vendor] = value or None
         return body
 
     def _country_id(self, code) -> int | None:

@@ -36,8 +36,10 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from opsmerge.validators import normalize_domain
+
 from . import register
-from .autotask import domain_of, picklist_value, priority_of, status_of
+from .autotask import picklist_value, priority_of, status_of
 from .base import Connector, CredentialField, PsaCompany, PsaContact, PsaError, PsaTicket
 
 DEFAULT_STATUSES = {1: "New", 2: "In Progress", 3: "Action Required", 4: "Waiting on User", 8: "Resolved",
@@ -197,7 +199,7 @@ class HaloConnector(Connector):
         return PsaCompany(
             external_id=str(client["id"]), name=_text(client.get("name")), active=not client.get("inactive"),
             updated_at=None, phone=_text((site or {}).get("phonenumber")), website=website,
-            domain=domain_of(website) if website else "", street=_text(address.get("line1")),
+            domain=normalize_domain(website), street=_text(address.get("line1")),
             city=_text(address.get("line3")), region=_text(address.get("line4")),
             postcode=_text(address.get("postcode")), country=_text(address.get("country")).upper(), raw=client)
 

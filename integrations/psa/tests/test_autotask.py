@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from integrations.psa.connectors import connector_class
-from integrations.psa.connectors.autotask import AutotaskConnector, domain_of, priority_of, status_of
+from integrations.psa.connectors.autotask import AutotaskConnector, priority_of, status_of
 from integrations.psa.connectors.base import PsaError
 
 
@@ -43,11 +43,6 @@ def test_status_labels(label, neutral):
                                                 ("Low", "low"), ("P3 - Standard", "normal")])
 def test_priority_labels(label, neutral):
     assert priority_of(label) == neutral
-
-
-def test_domain_from_web_address():
-    assert domain_of("https://www.contoso.example/about") == "contoso.example"
-    assert domain_of("fabrikam.example") == "fabrikam.example"
 
 
 def test_validation_body_maps_to_neutral_fields():
