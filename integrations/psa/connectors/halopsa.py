@@ -174,8 +174,8 @@ class HaloConnector(Connector):
             yield from rows
             seen += len(rows)
             total = body.get("record_count")
-            if not rows or len(rows) < self.page_size or (isinstance(total, int) and seen >= total):
-                return
+            if not rows or (seen >= total if isinstance(total, int) else len(rows) < self.page_size):
+                return  # record_count decides (a server capping page_size only costs more pages)
             page += 1
 
     def _save(self, resource: str, obj: dict) -> dict:

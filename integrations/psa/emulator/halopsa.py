@@ -94,6 +94,7 @@ class HaloProduct(Product):
         self.clients = {self.CLIENT_ID: self.CLIENT_SECRET}
         self.tokens: dict[str, float] = {}  # token → monotonic expiry
         self.token_lifetime = 3600
+        self.page_cap: int | None = None  # a server that silently serves fewer than page_size
         self.threshold = Threshold(limit=700, window=300.0)
         self.rows: dict[str, dict[int, dict]] = {name: {} for name in LIST_KEYS}
         self.next_id = dict(ID_START)
@@ -377,6 +378,7 @@ class HaloProduct(Product):
                 return Response(400, json.dumps("page_size and page_no must be numbers."))
             if size < 1 or page < 1:
                 return Response(400, json.dumps("page_size and page_no must be at least 1."))
+            size = min(size, self.page_cap or size)
             chosen = ids[(page - 1) * size: page * size]
             return Response(200, {"page_no": page, "page_size": size, "record_count": len(ids),
                                   LIST_KEYS[resource]: [rows[i] for i in chosen]})

@@ -94,6 +94,14 @@ def test_pages_stop_at_record_count(halo):
     assert halo.product.inspect()["requests"]["GET Users"] == math.ceil(90 / 20)
 
 
+def test_a_server_capping_page_size_still_yields_everything(halo):
+    halo.product.seed(companies=23, contacts_per_company=0)
+    halo.product.page_cap = 7
+    conn = connect(halo, page_size=20)
+    assert len({c.external_id for c in conn.list_companies()}) == 23
+    assert halo.product.inspect()["requests"]["GET Client"] == math.ceil(23 / 7)
+
+
 def test_inactive_records_are_listed_too(halo):
     halo.product.seed(companies=10, contacts_per_company=2)
     conn = connect(halo)
