@@ -282,6 +282,15 @@ class Product:
         """Move a ticket to a neutral status (new/open/waiting/resolved/closed)."""
         raise NotImplementedError
 
+    def add_company(self, **fields) -> str:
+        """Store one company from neutral fields (name, website, phone, street, city,
+        region, postcode, country); its id. `make run`'s demo data uses this."""
+        raise NotImplementedError
+
+    def add_contact(self, company_external_id: str, **fields) -> str:
+        """Store one contact (first_name, last_name, email, phone, title); its id."""
+        raise NotImplementedError
+
     def ids(self, table: str) -> list[str]:
         """Stored ids of "companies" | "contacts" | "tickets" (string ids)."""
         raise NotImplementedError
@@ -489,3 +498,33 @@ class PsaEmulator:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# ------------------------------------------------------------------ demo data (`make run`)
+
+# Companies the demo MSP's PSA "already has": some match demo clients (by domain, by
+# name with a different legal suffix), some exist only in the PSA.
+DEMO_COMPANIES = (
+    {"name": "Contoso Ltd", "website": "https://www.contoso.example", "city": "London", "country": "GB",
+     "phone": "020 7946 0001"},
+    {"name": "Fabrikam, Inc.", "website": "", "city": "Boston", "region": "MA", "country": "US",
+     "phone": "617-555-0100"},
+    {"name": "Northwind Traders Limited", "website": "https://northwindtraders.example", "city": "Leeds",
+     "country": "GB"},
+    {"name": "Pennant Dental Group", "website": "https://pennantdental.example", "city": "Swansea", "country": "GB"},
+    {"name": "Tailspin Toys", "website": "https://tailspintoys.example", "city": "Manchester", "country": "GB",
+     "phone": "0161 496 0002"},
+    {"name": "Wide World Importers", "website": "https://wideworldimporters.example", "city": "Seattle",
+     "region": "WA", "country": "US", "phone": "206-555-0142"},
+    {"name": "Adventure Works Cycles", "website": "https://adventure-works.example", "city": "Bothell",
+     "region": "WA", "country": "US"},
+)
+
+
+def seed_demo(product: Product) -> None:
+    rng = random.Random(16)
+    for n, company in enumerate(DEMO_COMPANIES):
+        ext = product.add_company(**company)
+        domain = company["website"].split("//")[-1].removeprefix("www.") or "example.com"
+        for m in range(3):
+            product.add_contact(ext, **fake_contact(n, m, domain, rng))

@@ -645,6 +645,19 @@ class ConnectWise(Product):
         self.touch("tickets", int(external_id), status={"id": sid, "name": TICKET_STATUSES[sid]},
                    closedFlag=sid in (4, 5))
 
+    def add_company(self, **fields) -> str:
+        with self.lock:
+            cid = self.store.next_id("companies", 250)
+            self.store.table("companies")[cid] = self._company_record(cid, fields, self.now(), f"C{cid:06d}")
+            return str(cid)
+
+    def add_contact(self, company_external_id: str, **fields) -> str:
+        with self.lock:
+            company = self.store.table("companies")[int(company_external_id)]
+            kid = self.store.next_id("contacts", 1000)
+            self.store.table("contacts")[kid] = self._contact_record(kid, company, fields, self.now())
+            return str(kid)
+
     def ids(self, table: str) -> list[str]:
         with self.lock:
             return [str(k) for k in self.store.table(table)]
