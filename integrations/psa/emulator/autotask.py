@@ -368,6 +368,25 @@ class AutotaskProduct(Product):
         with self.lock:
             return [str(i) for i in self.tables[self._TABLES[table]].ids]
 
+    def add_company(self, **fields) -> str:
+        with self.lock:
+            now = at_time(self.now())
+            row = {name: None for name in FIELDS["Companies"] if name != "id"}
+            row.update({self._COMPANY_KEYS[k]: v or None for k, v in fields.items() if k in self._COMPANY_KEYS})
+            row.update({"companyType": 1, "ownerResourceID": self.tables["Resources"].ids[0], "isActive": True,
+                        "countryID": next((cid for cid, code, _ in COUNTRIES if code == fields.get("country")), None),
+                        "createDate": now, "lastActivityDate": now, "lastTrackedModifiedDateTime": now})
+            return str(self.tables["Companies"].add(row)["id"])
+
+    def add_contact(self, company_external_id: str, **fields) -> str:
+        with self.lock:
+            now = at_time(self.now())
+            row = {name: None for name in FIELDS["Contacts"] if name != "id"}
+            row.update({self._CONTACT_KEYS[k]: v or None for k, v in fields.items() if k in self._CONTACT_KEYS})
+            row.update({"companyID": int(company_external_id), "isActive": 1, "primaryContact": False,
+                        "createDate": now, "lastActivityDate": now, "lastModifiedDate": now})
+            return str(self.tables["Contacts"].add(row)["id"])
+
     # -- HTTP ---------------------------------------------------------------------------
     def serve(self, req: Request) -> Response:
         try:

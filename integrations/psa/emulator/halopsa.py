@@ -255,6 +255,23 @@ class HaloProduct(Product):
         with self.lock:
             return [str(i) for i in self.rows[self._TABLES[table]]]
 
+    def add_company(self, **fields) -> str:
+        with self.lock:
+            client = self._save("Client", None, {self._CLIENT_KEYS[k]: v or None for k, v in fields.items()
+                                                 if k in self._CLIENT_KEYS})
+            address = {self._ADDRESS_KEYS[k]: v for k, v in fields.items() if k in self._ADDRESS_KEYS}
+            site = self.rows["Site"][client["main_site_id"]]
+            site["phonenumber"] = fields.get("phone") or None
+            site["delivery_address"] = {"line1": "", "line2": "", "line3": "", "line4": "", "postcode": "",
+                                        "country": "", **address} if address else None
+            return str(client["id"])
+
+    def add_contact(self, company_external_id: str, **fields) -> str:
+        with self.lock:
+            client = self.rows["Client"][int(company_external_id)]
+            changes = {self._USER_KEYS[k]: v or None for k, v in fields.items() if k in self._USER_KEYS}
+            return str(self._save("Users", None, {**changes, "site_id": client["main_site_id"]})["id"])
+
     def touch(self, resource: str, item_id: int, **changes) -> None:
         """Change a record as a person in Halo would (tickets get a new lastactiondate)."""
         with self.lock:
