@@ -142,11 +142,13 @@ class AutotaskConnector(Connector):
     credential_fields = [
         CredentialField("username", "API user name", help="The API-only user's user name (an email address)."),
         CredentialField("secret", "Secret", secret=True, help="The API user's password (Secret)."),
-        CredentialField("integration_code", "API tracking identifier", secret=True,
-                        help="The tracking identifier (ApiIntegrationCode) of the API user."),
+        CredentialField("integration_code", "API tracking identifier",
+                        help="The API user's tracking identifier (sent as ApiIntegrationCode)."),
         CredentialField("owner_resource_id", "Owner resource ID", required=False,
                         help="Account manager of companies OpsMerge creates; empty: the API user."),
     ]
+    base_url_help = ("Autotask's zone-discovery address, https://webservices.autotask.net; OpsMerge asks it "
+                     "for your API user's zone.")
     supports_inactive = True
     page_size = MAX_RECORDS
     max_page_size = MAX_RECORDS

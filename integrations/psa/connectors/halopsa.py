@@ -92,6 +92,7 @@ class HaloConnector(Connector):
         CredentialField("auth_url", "Authorisation server", required=False,
                         help="Empty: the resource server's /auth (the usual set-up)."),
     ]
+    base_url_help = "Your HaloPSA address (the resource server), e.g. https://yourcompany.halopsa.com."
     supports_inactive = True
     page_size = 100
     max_page_size = 1000  # Halo documents no maximum; OpsMerge asks for no more than this

@@ -261,3 +261,23 @@ def test_rate_limit_that_never_clears_is_rate_limited(autotask):
     with pytest.raises(PsaError) as exc:
         list(conn.list_companies())
     assert exc.value.kind == "rate_limited"
+
+
+@pytest.mark.django_db
+def test_connect_form_discovers_the_zone_and_shows_refusals(web, msp, autotask, scoped):
+    from django.urls import reverse
+
+    from integrations.psa.models import PsaConnection
+
+    url = f"{reverse('settings:psa_connect')}?kind=autotask"
+    html = web.get(url).content.decode()
+    for name in ("username", "secret", "integration_code", "owner_resource_id"):
+        assert f'name="{name}"' in html
+    assert "webservices.autotask.net" in html
+    refused = web.post(url, {"base_url": autotask.base_url, **autotask.credentials, "secret": "nope"})
+    assert refused.status_code == 400 and "Autotask refused" in refused.content.decode()
+    assert not PsaConnection.objects.filter(msp=msp).exists()
+    ok = web.post(url, {"base_url": autotask.base_url, **autotask.credentials})
+    assert ok.status_code == 302
+    conn = PsaConnection.objects.get(msp=msp)
+    assert conn.status == "ok" and "secret" not in conn.credentials

@@ -225,3 +225,22 @@ def test_missing_records_are_not_found(halo):
         with pytest.raises(PsaError) as exc:
             call()
         assert exc.value.kind == "not_found"
+
+
+@pytest.mark.django_db
+def test_connect_form_takes_client_credentials_and_shows_refusals(web, msp, halo, scoped):
+    from django.urls import reverse
+
+    from integrations.psa.models import PsaConnection
+
+    url = f"{reverse('settings:psa_connect')}?kind=halopsa"
+    html = web.get(url).content.decode()
+    for name in ("client_id", "client_secret", "tenant", "auth_url"):
+        assert f'name="{name}"' in html
+    refused = web.post(url, {"base_url": halo.base_url, **halo.credentials, "client_secret": "nope"})
+    assert refused.status_code == 400 and "HaloPSA refused" in refused.content.decode()
+    assert not PsaConnection.objects.filter(msp=msp).exists()
+    ok = web.post(url, {"base_url": halo.base_url, **halo.credentials})
+    assert ok.status_code == 302
+    conn = PsaConnection.objects.get(msp=msp)
+    assert conn.status == "ok" and "client_secret" not in conn.credentials
