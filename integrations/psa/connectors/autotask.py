@@ -125,14 +125,18 @@ def at_time(value: datetime) -> str:
 
 
 def parse_time(value) -> datetime | None:
+    """An aware UTC datetime from the PSA's ISO 8601 text (no zone given: UTC, as Halo
+    and Autotask both store UTC)."""
     if not value:
         return None
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _text(value) -> str:
+def as_text(value) -> str:
+    """A neutral string field: None (a partial object) becomes ""."""
     return "" if value is None else str(value)
+
 
 
 @register
@@ -294,15 +298,15 @@ class AutotaskConnector(Connector):
 
     # -- mapping --------------------------------------------------------------------------
     def _company(self, row: dict) -> PsaCompany:
-        website = _text(row.get("webAddress"))
+        website = as_text(row.get("webAddress"))
         country_id = row.get("countryID")
         return PsaCompany(
-            external_id=str(row["id"]), name=_text(row.get("companyName")), active=row.get("isActive") is not False,
+            external_id=str(row["id"]), name=as_text(row.get("companyName")), active=row.get("isActive") is not False,
             updated_at=parse_time(row.get("lastTrackedModifiedDateTime") or row.get("lastActivityDate")
                                   or row.get("createDate")),
-            phone=_text(row.get("phone")), website=website, domain=normalize_domain(website),
-            street=_text(row.get("address1")), city=_text(row.get("city")), region=_text(row.get("state")),
-            postcode=_text(row.get("postalCode")),
+            phone=as_text(row.get("phone")), website=website, domain=normalize_domain(website),
+            street=as_text(row.get("address1")), city=as_text(row.get("city")), region=as_text(row.get("state")),
+            postcode=as_text(row.get("postalCode")),
             country=self.countries().get(int(country_id), "") if country_id is not None else "", raw=row)
 
     def _company_body(self, fields: dict) -> dict:
@@ -330,10 +334,10 @@ class AutotaskConnector(Connector):
     @staticmethod
     def _contact(row: dict) -> PsaContact:
         return PsaContact(
-            external_id=str(row["id"]), company_external_id=_text(row.get("companyID")),
-            first_name=_text(row.get("firstName")), last_name=_text(row.get("lastName")),
-            email=_text(row.get("emailAddress")), phone=_text(row.get("phone")), mobile=_text(row.get("mobilePhone")),
-            title=_text(row.get("title")), active=row.get("isActive") not in (0, False),
+            external_id=str(row["id"]), company_external_id=as_text(row.get("companyID")),
+            first_name=as_text(row.get("firstName")), last_name=as_text(row.get("lastName")),
+            email=as_text(row.get("emailAddress")), phone=as_text(row.get("phone")), mobile=as_text(row.get("mobilePhone")),
+            title=as_text(row.get("title")), active=row.get("isActive") not in (0, False),
             updated_at=parse_time(row.get("lastModifiedDate") or row.get("lastActivityDate") or row.get("createDate")),
             raw=row)
 
@@ -346,10 +350,10 @@ class AutotaskConnector(Connector):
         status = row.get("status")
         priority = row.get("priority")
         return PsaTicket(
-            external_id=str(row["id"]), company_external_id=_text(row.get("companyID")),
-            summary=_text(row.get("title")), description=_text(row.get("description")),
+            external_id=str(row["id"]), company_external_id=as_text(row.get("companyID")),
+            summary=as_text(row.get("title")), description=as_text(row.get("description")),
             status=status_of(statuses.get(status, "")) if status is not None else "open",
-            contact_external_id=_text(row.get("contactID")),
+            contact_external_id=as_text(row.get("contactID")),
             priority=priority_of(priorities.get(priority, "")) if priority is not None else "normal",
             updated_at=parse_time(row.get("lastActivityDate") or row.get("createDate")), raw=row)
 

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from opsmerge.validators import normalize_domain
 
 from . import register
-from .autotask import picklist_value, priority_of, status_of
+from .autotask import as_text, parse_time, picklist_value, priority_of, status_of
 from .base import Connector, CredentialField, PsaCompany, PsaContact, PsaError, PsaTicket
 
 DEFAULT_STATUSES = {1: "New", 2: "In Progress", 3: "Action Required", 4: "Waiting on User", 8: "Resolved",
@@ -65,19 +65,8 @@ TOKEN_MARGIN = 60.0  # seconds before expiry a token is renewed
 TICKET_ID_CHUNK = 100
 
 
-def parse_time(value) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # Halo writes UTC without a zone
-
-
 def halo_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value)
 
 
 @register
@@ -196,23 +185,23 @@ class HaloConnector(Connector):
     @staticmethod
     def _company(client: dict, site: dict | None) -> PsaCompany:
         address = (site or {}).get("delivery_address") or {}
-        website = _text(client.get("website"))
+        website = as_text(client.get("website"))
         return PsaCompany(
-            external_id=str(client["id"]), name=_text(client.get("name")), active=not client.get("inactive"),
-            updated_at=None, phone=_text((site or {}).get("phonenumber")), website=website,
-            domain=normalize_domain(website), street=_text(address.get("line1")),
-            city=_text(address.get("line3")), region=_text(address.get("line4")),
-            postcode=_text(address.get("postcode")), country=_text(address.get("country")).upper(), raw=client)
+            external_id=str(client["id"]), name=as_text(client.get("name")), active=not client.get("inactive"),
+            updated_at=None, phone=as_text((site or {}).get("phonenumber")), website=website,
+            domain=normalize_domain(website), street=as_text(address.get("line1")),
+            city=as_text(address.get("line3")), region=as_text(address.get("line4")),
+            postcode=as_text(address.get("postcode")), country=as_text(address.get("country")).upper(), raw=client)
 
     @staticmethod
     def _contact(user: dict) -> PsaContact:
-        first, last = _text(user.get("firstname")), _text(user.get("surname"))
+        first, last = as_text(user.get("firstname")), as_text(user.get("surname"))
         if not first and not last and user.get("name"):
             first, _, last = str(user["name"]).partition(" ")
         return PsaContact(
-            external_id=str(user["id"]), company_external_id=_text(user.get("client_id")), first_name=first,
-            last_name=last, email=_text(user.get("emailaddress")), phone=_text(user.get("phonenumber")),
-            mobile=_text(user.get("mobilenumber")), title=_text(user.get("jobtitle")),
+            external_id=str(user["id"]), company_external_id=as_text(user.get("client_id")), first_name=first,
+            last_name=last, email=as_text(user.get("emailaddress")), phone=as_text(user.get("phonenumber")),
+            mobile=as_text(user.get("mobilenumber")), title=as_text(user.get("jobtitle")),
             active=not user.get("inactive"), updated_at=None, raw=user)
 
     def statuses(self) -> dict[int, str]:
@@ -229,10 +218,10 @@ class HaloConnector(Connector):
     def _ticket(self, row: dict) -> PsaTicket:
         status, priority = row.get("status_id"), row.get("priority_id")
         return PsaTicket(
-            external_id=str(row["id"]), company_external_id=_text(row.get("client_id")),
-            summary=_text(row.get("summary")), description=MARKER_COMMENT.sub("", _text(row.get("details"))),
+            external_id=str(row["id"]), company_external_id=as_text(row.get("client_id")),
+            summary=as_text(row.get("summary")), description=MARKER_COMMENT.sub("", as_text(row.get("details"))),
             status=status_of(self.statuses().get(status, "")) if status is not None else "open",
-            contact_external_id=_text(row.get("user_id") or ""),
+            contact_external_id=as_text(row.get("user_id") or ""),
             priority=priority_of(PRIORITIES.get(priority, "")) if priority is not None else "normal",
             updated_at=parse_time(row.get("lastactiondate") or row.get("last_update") or row.get("datecreated")),
             raw=row)
