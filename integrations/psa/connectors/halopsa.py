@@ -112,7 +112,8 @@ class HaloConnector(Connector):
             raise PsaError(kind, code, str(body.get("error_description") or "HaloPSA refused the client credentials."),
                            status=status)
         self._token = body["access_token"]
-        self._token_expires = time.monotonic() + float(body.get("expires_in") or 3600) - TOKEN_MARGIN
+        lifetime = float(body.get("expires_in") or 3600)
+        self._token_expires = time.monotonic() + lifetime - min(TOKEN_MARGIN, lifetime / 2)
 
     def auth_headers(self) -> dict[str, str]:
         if self._token is None or time.monotonic() >= self._token_expires:

@@ -175,7 +175,9 @@ class Threshold:
             raise Throttled(self.limit, self.window, max(1, math.ceil(self.started + self.window - now)))
         self.used += 1
         share = self.used / self.limit
-        return self.latency_75 if share > 0.75 else self.latency_50 if share > 0.5 else 0.0
+        if share > 0.75:
+            return max(self.latency_50, self.latency_75)
+        return self.latency_50 if share > 0.5 else 0.0
 
     def replaced(self, **changes) -> Threshold:
         values = {"limit": self.limit, "window": self.window, "latency_50": self.latency_50,

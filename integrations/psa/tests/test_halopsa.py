@@ -5,6 +5,7 @@ Halo's 400 messages mapped to neutral fields, 429 with Retry-After."""
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,6 +71,19 @@ def test_expired_token_is_refreshed_once(halo):
     halo.product.expire_tokens()
     assert len(list(conn.list_companies())) == 3
     assert halo.product.inspect()["tokens_issued"] == 2
+
+
+def test_token_is_renewed_before_it_expires(halo):
+    halo.product.configure(token_lifetime=2)  # renewed at half its life when shorter than the minute margin
+    conn = connect(halo)
+    conn.check()
+    conn.check()
+    assert halo.product.inspect()["tokens_issued"] == 1
+    time.sleep(1.05)
+    conn.check()
+    assert halo.product.inspect()["tokens_issued"] == 2
+    assert "throttled" not in halo.product.inspect()["requests"]
+    assert conn.requests == 5  # 2 tokens + 3 checks: no 401 round trip
 
 
 def test_second_401_after_refresh_is_an_auth_error(halo):
