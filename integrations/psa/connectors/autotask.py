@@ -203,7 +203,8 @@ class AutotaskConnector(Connector):
             if not messages and body.get("Message"):
                 messages = [str(body["Message"])]
         text = " ".join(messages)
-        if status == 401 or (status == 500 and _AUTH.search(text)):
+        refused_record = "entity for record number" in text.lower()
+        if status == 401 or (status == 500 and not refused_record and _AUTH.search(text)):
             return PsaError("auth", f"HTTP{status}", text or "Autotask refused the API user's credentials.",
                             status=status)
         if status == 403:
@@ -218,8 +219,7 @@ class AutotaskConnector(Connector):
             vendor = next((g for g in match.groups() if g), "") if match else ""
             neutral = self._neutral_field(vendor, entity)
             field_errors.setdefault(neutral, []).append(message.split("  |")[0].split(" | ")[0].strip())
-        if status == 400 or "error creating entity" in text.lower() or "error updating entity" in text.lower() \
-                or any(field_errors):
+        if status == 400 or refused_record or any(field_errors):
             return PsaError("validation", f"HTTP{status}", "Autotask refused the record.",
                             field_errors=field_errors or None, status=status)
         if status >= 500:
