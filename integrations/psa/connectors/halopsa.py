@@ -251,9 +251,9 @@ class HaloConnector(Connector):
         if fields.get("marker"):
             body["notes"] = MARKER_NOTE.format(marker=fields["marker"])
         client = self._save("Client", body)
-        site = self._main_site(client)
-        site = self._save_site(client, site, fields) or site
-        return self._company(client, site)
+        # Halo gave the new client an empty "Main" site: phone and address go there, no read needed.
+        main = {"id": client["main_site_id"]} if client.get("main_site_id") else None
+        return self._company(client, self._save_site(client, main, fields))
 
     def find_company_by_marker(self, marker: str) -> PsaCompany | None:
         """Clients OpsMerge created carry the marker in their notes; Halo cannot search
