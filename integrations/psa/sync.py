@@ -72,6 +72,7 @@ LOCK_TTL = 300
 CLIENT_FIELDS = ["id", "name", "status", "updated_at", *CLIENT_COLUMNS.values()]
 CONTACT_FIELDS = ["id", "client_id", "m365_object_id", "updated_at", "deleted_at", *CONTACT_COLUMNS.values()]
 OPEN_TICKET = [Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.WAITING]
+OPEN_CLIENT = [Client.Status.LEAD, Client.Status.ACTIVE]  # an inner join, not an anti-join
 
 
 def connector_for(connection: PsaConnection):
@@ -134,8 +135,6 @@ class ConnectionSync:
         self.notes: list[str] = []
         self.lock: RedisLock | None = None
         self.actor_label = f"{connection.label} sync"
-        self._done_companies: set[int] = set()
-        self._done_contacts: set[int] = set()
         self._pushes: list = []
 
     # -- progress -------------------------------------------------------------------------
@@ -294,7 +293,7 @@ class ConnectionSync:
     def reconcile_companies(self, links_qs) -> None:
         """Three-way merge of linked companies whose client is open; OpsMerge-side writes
         now (set-based), PSA-side updates after the transaction's rows are written."""
-        links = list(links_qs.filter(client__isnull=False).exclude(client__status=Client.Status.ARCHIVED)
+        links = list(links_qs.filter(client__status__in=OPEN_CLIENT)
                      .values("id", "external_id", "client_id", "base", "remote"))
         if not links:
             return
@@ -304,7 +303,6 @@ class ConnectionSync:
         client_rows, base_rows, conflicts, settled, audits = [], [], [], [], []
         for link in links:
             client = clients[link["client_id"]]
-            self._done_companies.add(link["id"])
             out = three_way(fields=COMPANY_SYNC_FIELDS, ours=client_neutral(client), theirs=link["remote"] or {},
                             base=link["base"] or {}, owner=self.owner("company"),
                             open_conflicts=open_conflicts.get(link["id"], set()))
@@ -368,8 +366,7 @@ class ConnectionSync:
         """Clients edited in OpsMerge since their link last synced."""
         changed = CompanyLink.objects.filter(
             msp=self.msp, connection=self.conn, state=CompanyLink.State.LINKED, client__isnull=False,
-        ).filter(Q(synced_at__isnull=True) | Q(client__updated_at__gt=F("synced_at"))).exclude(
-            pk__in=self._done_companies)
+        ).filter(Q(synced_at__isnull=True) | Q(client__updated_at__gt=F("synced_at")))
         with transaction.atomic():
             self.reconcile_companies(changed)
         self.run_pushes()
@@ -388,8 +385,8 @@ class ConnectionSync:
     # -- contacts -------------------------------------------------------------------------------
     def _linked_companies(self) -> dict[str, dict]:
         return {r["external_id"]: r for r in CompanyLink.objects.filter(
-            msp=self.msp, connection=self.conn, state=CompanyLink.State.LINKED, client__isnull=False,
-        ).exclude(client__status=Client.Status.ARCHIVED).values("id", "external_id", "client_id")}
+            msp=self.msp, connection=self.conn, state=CompanyLink.State.LINKED, client__status__in=OPEN_CLIENT,
+        ).values("id", "external_id", "client_id")}
 
     def pull_contacts(self) -> None:
         started = timezone.now()
@@ -468,8 +465,8 @@ class ConnectionSync:
         self.run_pushes()
 
     def reconcile_contacts(self, links_qs) -> None:
-        links = list(links_qs.filter(contact__isnull=False, contact__deleted_at__isnull=True, state="linked")
-                     .exclude(company__client__status=Client.Status.ARCHIVED)
+        links = list(links_qs.filter(contact__deleted_at__isnull=True, state="linked",
+                                     company__client__status__in=OPEN_CLIENT)
                      .values("id", "external_id", "contact_id", "base", "remote"))
         if not links:
             return
@@ -479,7 +476,6 @@ class ConnectionSync:
         rows, base_rows, conflicts, settled = [], [], [], []
         for link in links:
             contact = contacts[link["contact_id"]]
-            self._done_contacts.add(link["id"])
             m365 = bool(contact["m365_object_id"])
 
             def owner(field, m365=m365):  # Microsoft 365 owns the fields of a contact it syncs
@@ -514,7 +510,7 @@ class ConnectionSync:
         clients the PSA does not have yet (link row first, then the create)."""
         changed = ContactLink.objects.filter(msp=self.msp, connection=self.conn, state=ContactLink.State.LINKED,
                                              contact__isnull=False).filter(
-            Q(synced_at__isnull=True) | Q(contact__updated_at__gt=F("synced_at"))).exclude(pk__in=self._done_contacts)
+            Q(synced_at__isnull=True) | Q(contact__updated_at__gt=F("synced_at")))
         with transaction.atomic():
             self.reconcile_contacts(changed)
         self.run_pushes()

@@ -373,7 +373,8 @@ class ConnectWise(Product):
             rows = [r for r in rows if predicate(r)]
         order = (req.arg("orderBy", "id asc", ci=True) or "id asc").split()
         key, desc = order[0], len(order) > 1 and order[1].lower() == "desc"
-        rows.sort(key=lambda r: (_get(r, key) is None, _get(r, key) or 0), reverse=desc)
+        if key != "id" or desc:  # tables keep id order already (ids only grow)
+            rows.sort(key=lambda r: (_get(r, key) is None, _get(r, key) or 0), reverse=desc)
         return rows, None
 
     def system_info(self, req: Request) -> Response:
