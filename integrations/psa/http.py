@@ -68,15 +68,20 @@ class PsaHttp:
             return path_or_url
         return urljoin(self.base_url, path_or_url.lstrip("/"))
 
-    def request(self, method: str, path_or_url: str, *, params=None, json=None, headers: dict | None = None):
-        """(status, body_json_or_None, headers) of the first non-retryable answer."""
+    def request(self, method: str, path_or_url: str, *, params=None, json=None, headers: dict | None = None,
+                data=None, transient: frozenset[int] | None = None, auth: bool = True):
+        """(status, body_json_or_None, headers) of the first non-retryable answer.
+        data: a form body (OAuth token requests); transient: the statuses to retry
+        (default 429 and 5xx; Autotask's writes leave out 500, its validation answer);
+        auth=False: no auth headers and no 401 refresh (the token request itself)."""
         def all_headers():
-            return {**self.default_headers, **self.auth_headers(), **(headers or {})}
+            return {**self.default_headers, **(self.auth_headers() if auth else {}), **(headers or {})}
 
         try:
             response = retrying_http.send(session(), method, self.url(path_or_url), policy=policy(),
-                                          headers=all_headers, on_401=self.on_401, sleep=sleep,
-                                          count=self._count, params=params, json=json)
+                                          headers=all_headers, on_401=self.on_401 if auth else None, sleep=sleep,
+                                          count=self._count, params=params, json=json, data=data,
+                                          transient=retrying_http.TRANSIENT_STATUSES if transient is None else transient)
         except retrying_http.GaveUp as exc:
             if exc.response is None:
                 raise PsaError("transient", "network_error", exc.network_error) from None

@@ -354,6 +354,7 @@ class Product:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
     server: EmulatorServer
 
     def log_message(self, *args):

@@ -252,7 +252,7 @@ def test_killed_worker_rerun_duplicates_nothing(msp, psa, world, syncing):
 
     # A full sync that dies mid-listing (the PSA fails for good), then runs again.
     product.seed(companies=3, contacts_per_company=2, seed=99)
-    product.fault(500, times=50, path="ontact", skip=1)
+    product.fault(500, times=50, path=getattr(product, "contacts_path", "ontact"), skip=1)
     PsaConnection.objects.filter(pk=syncing.pk).update(page_size=5)  # several pages: die after the first
     syncing.refresh_from_db()
     failed = connection_sync(msp=msp, connection=syncing, full=True)
