@@ -188,9 +188,10 @@ class PsaReviewView(ConnectionMixin, MspView):
         page = Paginator(links, REVIEW_PAGE).get_page(request.GET.get("page"))
         unlinked = (Client.objects.filter(msp=self.msp).not_archived().exclude(psa_links__connection=connection)
                     .order_by("name"))
+        counts = selectors.review_counts(msp=self.msp, connection=connection)
         return render(request, "psa/review.html", {
-            "connection": connection, "state": state, "page": page, "counts": selectors.review_counts(
-                msp=self.msp, connection=connection), "states": self.STATES,
+            "connection": connection, "state": state, "page": page,
+            "states": [(s, counts.get(s, 0)) for s in self.STATES],
             "unlinked": unlinked[:REVIEW_PAGE], "unlinked_count": unlinked.count(),
             "client_choices": unlinked.only("pk", "name")[:500],
         })
