@@ -264,3 +264,27 @@ def test_killed_worker_rerun_duplicates_nothing(msp, psa, world, syncing):
     assert len(emails) == len(set(emails))
     assert ContactLink.objects.filter(msp=msp).exclude(external_id="").count() == len(product.ids("contacts"))
     assert CompanyLink.objects.filter(msp=msp).exclude(external_id="").count() == len(product.ids("companies"))
+
+
+def test_hooks_push_new_tickets_and_follow_archive(msp, psa, world, syncing, user, settings,
+                                                   django_capture_on_commit_callbacks):
+    """The real triggers: a ticket saved for a linked client queues its PSA create; an
+    archive queues the PSA company's deactivation, a restore its reactivation."""
+    from clients.lifecycle import client_archive, client_restore
+    from tickets.services import ticket_create
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    product = psa.product
+    client = world["by_id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_create(msp=msp, subject="Scanner offline", client=client, actor=user)
+    link = TicketLink.objects.get(msp=msp, ticket=ticket)
+    assert link.external_id in product.ids("tickets")
+    external = _link(msp, client).external_id
+    with django_capture_on_commit_callbacks(execute=True):
+        client_archive(msp=msp, client=client, actor=user)
+    if CONNECTORS[psa.kind].supports_inactive:
+        assert product.company_fields(external)["active"] is False
+    with django_capture_on_commit_callbacks(execute=True):
+        client_restore(msp=msp, client=client, actor=user)
+    assert product.company_fields(external)["active"] is True
