@@ -95,8 +95,11 @@ def test_bad_credentials_are_refused_in_words(msp, psa, scoped):
 
 
 def test_first_connect_stages_companies_for_review_with_matches(msp, psa, world, user):
+    from django_celery_beat.models import PeriodicTask
+
     conn = _connect(msp, psa, user)
     assert conn.status == PsaConnection.Status.OK and conn.stage == PsaConnection.Stage.REVIEW
+    assert PeriodicTask.objects.get(name=f"psa-sync-msp-{msp.pk}").task == "integrations.psa.tasks.psa_sync_msp"
     run = _sync(msp, conn)
     links = {lk.external_id: lk for lk in CompanyLink.objects.filter(msp=msp)}
     assert len(links) == 6
