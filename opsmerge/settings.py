@@ -234,6 +234,7 @@ PSA_CA_BUNDLE = env.str("PSA_CA_BUNDLE", default="")
 PSA_MAX_TRIES = env.int("PSA_MAX_TRIES", default=5)
 PSA_MAX_INLINE_WAIT = env.float("PSA_MAX_INLINE_WAIT", default=60.0)
 PSA_BACKOFF_BASE = env.float("PSA_BACKOFF_BASE", default=1.0)
+PSA_MAX_REQUESTS_PER_SECOND = env.float("PSA_MAX_REQUESTS_PER_SECOND", default=0.0)  # 0: only the PSA's 429s pace us
 PSA_SYNC_INTERVAL_MINUTES = env.int("PSA_SYNC_INTERVAL_MINUTES", default=15)
 
 # Uploads

@@ -58,6 +58,20 @@ class PsaHttp:
         self.default_headers = {"Accept": "application/json", **(default_headers or {})}
         self.requests = 0
         self._count_lock = threading.Lock()
+        self._next_at = 0.0
+
+    def throttle(self) -> None:
+        """Client-side rate limit: at most PSA_MAX_REQUESTS_PER_SECOND requests a second
+        from this connector (0 = no limit; the PSA's 429s are honoured either way)."""
+        rate = float(_setting("PSA_MAX_REQUESTS_PER_SECOND", 0) or 0)
+        if rate <= 0:
+            return
+        with self._count_lock:
+            now = time.monotonic()
+            wait = self._next_at - now
+            self._next_at = max(now, self._next_at) + 1.0 / rate
+        if wait > 0:
+            sleep(wait)
 
     def _count(self) -> None:
         with self._count_lock:
@@ -77,6 +91,7 @@ class PsaHttp:
         def all_headers():
             return {**self.default_headers, **(self.auth_headers() if auth else {}), **(headers or {})}
 
+        self.throttle()
         try:
             response = retrying_http.send(session(), method, self.url(path_or_url), policy=policy(),
                                           headers=all_headers, on_401=self.on_401 if auth else None, sleep=sleep,

@@ -92,3 +92,14 @@ def test_429_is_retried_with_retry_after_then_reported(cw, settings):
     with pytest.raises(PsaError) as info:
         conn.check()
     assert info.value.kind == "rate_limited" and info.value.retry_after == 30
+
+
+def test_client_side_rate_limit_paces_requests(cw, settings):
+    import time
+
+    settings.PSA_MAX_REQUESTS_PER_SECOND = 20
+    conn = _connector(cw)
+    started = time.monotonic()
+    for _ in range(6):
+        conn.check()
+    assert time.monotonic() - started >= 5 / 20 * 0.9
