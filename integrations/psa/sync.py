@@ -199,6 +199,11 @@ class ConnectionSync:
     # -- companies -------------------------------------------------------------------------
     def pull_companies(self) -> None:
         started = timezone.now()
+        # A client deleted permanently (seed 003) leaves its link without a client: the
+        # PSA company stays out of OpsMerge (never re-imported), shown as ignored.
+        CompanyLink.objects.filter(msp=self.msp, connection=self.conn, state=CompanyLink.State.LINKED,
+                                   client__isnull=True).update(state=CompanyLink.State.IGNORED,
+                                                               match_reason="deleted")
         self.matcher = Matcher(msp=self.msp, kind=self.conn.kind)
         batch = []
         for company in self.connector.list_companies(since=self._since(self.conn.companies_cursor)):

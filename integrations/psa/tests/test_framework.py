@@ -291,3 +291,21 @@ def test_hooks_push_new_tickets_and_follow_archive(msp, psa, world, syncing, use
     with django_capture_on_commit_callbacks(execute=True):
         client_restore(msp=msp, client=client, actor=user)
     assert product.company_fields(external)["active"] is True
+
+
+def test_permanently_deleted_client_is_not_reimported(msp, psa, world, syncing):
+    from accounts.roles import Role
+    from accounts.tests.factories import UserFactory
+    from clients.lifecycle import client_archive, client_delete_permanently
+
+    boss = UserFactory(msp=msp, role=Role.SUPER_ADMIN)
+    client = world["by_id"]
+    link = _link(msp, client)
+    client = client_archive(msp=msp, client=client, actor=boss)
+    client_delete_permanently(msp=msp, client_id=client.pk, actor=boss, typed_name=client.name)
+    psa.product.advance_clock(5)
+    psa.product.edit_company(link.external_id, city="Elsewhere")
+    _sync(msp, syncing)
+    link.refresh_from_db()
+    assert (link.state, link.match_reason, link.client_id) == ("ignored", "deleted", None)
+    assert not Client.objects.filter(msp=msp, psa_id=link.external_id).exists()
