@@ -26,8 +26,9 @@ def render_psa(client):
     from .connectors import CONNECTORS
 
     label = CONNECTORS[kind].label if kind in CONNECTORS else kind
+    short = label.removesuffix(" PSA")  # "ConnectWise", "Autotask", "HaloPSA": the column stays narrow
     return format_html('<a href="{}" title="{} id {}">{} <span class="mono">#{}</span></a>',
-                       reverse("clients:psa", args=[client.pk]), label, client.psa_id, label, client.psa_id)
+                       reverse("clients:psa", args=[client.pk]), label, client.psa_id, short, client.psa_id)
 
 
 def filter_psa(queryset, value: str):

@@ -100,7 +100,7 @@ def test_connect_review_sync_and_conflict(signed_in_page, psa_emulator, live_ser
         assert not Conflict.objects.filter(msp=msp, state="open").exists()
 
     page.goto("/clients/")
-    page.get_by_role("link", name=re.compile(rf"ConnectWise PSA #{contoso.psa_id}")).wait_for()
+    page.get_by_role("link", name=re.compile(rf"ConnectWise #{contoso.psa_id}")).wait_for()
     screenshot(page, "psa-client-list")
     page.goto(f"/clients/{contoso.pk}/psa/")
     screenshot(page, "psa-client-tab")

@@ -96,6 +96,6 @@ def test_client_list_psa_column_constant_queries(web, msp, scoped, django_assert
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = web.get(reverse("clients:list"))
     html = page.content.decode()
-    assert "ConnectWise PSA" in html and "#200" in html
+    assert "ConnectWise" in html and "#200" in html
     filtered = web.get(reverse("clients:list") + "?psa=unlinked").content.decode()
     assert "Linked 0-2" not in filtered
