@@ -96,7 +96,7 @@ def run():
     from integrations.psa.http import reset_sessions
 
     state_dir = tempfile.mkdtemp(prefix="bench-psa-")
-    proc, info = _start_emulator(state_dir)
+    proc, info = _start_emulator(state_dir, os.environ.get("PSA_BENCH_KINDS", ""))  # e.g. "connectwise"
     try:
         settings.PSA_CA_BUNDLE = info["env"]["PSA_CA_BUNDLE"]
         reset_sessions()

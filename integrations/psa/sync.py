@@ -89,6 +89,10 @@ def credentials_of(connection: PsaConnection) -> dict[str, str]:
     return {**(connection.credentials or {}), **secret}
 
 
+COMPANY_TABLES = (CompanyLink, Client, ClientDomain)
+CONTACT_TABLES = (ContactLink, Contact)
+
+
 class Matcher:
     """First-connect matching: exact id (the client's PSA ID or external id for this
     product), then domain, then the duplicate detector's normalised name."""
@@ -137,6 +141,7 @@ class ConnectionSync:
         self.lock: RedisLock | None = None
         self.actor_label = f"{connection.label} sync"
         self._pushes: list = []
+        self._analyzed: dict[str, int] = {}
 
     # -- progress -------------------------------------------------------------------------
     def _progress(self, phase: str | None = None) -> None:
@@ -180,13 +185,17 @@ class ConnectionSync:
     def _since(self, cursor):
         return None if self.run.full or cursor is None else cursor - CURSOR_MARGIN
 
-    def _analyze_if_loaded(self, kind: str, *models) -> None:
-        """A first sync bulk-loads thousands of rows in minutes, before autovacuum's
-        ANALYZE sees them: the planner would still think the tables are empty (nested
-        loops over sequential scans on the next queries). Refresh their statistics."""
-        if sum(self.counts[kind][k] for k in ("imported", "linked", "suggested", "unmatched", "matched")) < \
-                ANALYZE_AFTER:
+    def _analyze_while_loading(self, kind: str, *models, done: bool = False) -> None:
+        """A first sync bulk-loads tens of thousands of rows in minutes, before
+        autovacuum's ANALYZE sees them: the planner would keep thinking the tables are
+        empty (nested loops over sequential scans, each batch slower than the last).
+        Refresh their statistics whenever the rows loaded this run doubled (and at the
+        end of the phase): a handful of ANALYZEs, each a sample."""
+        loaded = sum(self.counts[kind][k] for k in ("imported", "linked", "suggested", "unmatched", "matched"))
+        last = self._analyzed.get(kind, 0)
+        if loaded < ANALYZE_AFTER or (loaded < 2 * last and not done) or loaded == last:
             return
+        self._analyzed[kind] = loaded
         from django.db import connection
 
         with connection.cursor() as cursor:
@@ -210,11 +219,12 @@ class ConnectionSync:
             batch.append(company)
             if len(batch) >= BATCH:
                 self.apply_companies(batch)
+                self._analyze_while_loading("companies", *COMPANY_TABLES)
                 batch = []
         if batch:
             self.apply_companies(batch)
         self._save_cursor("companies_cursor", started)
-        self._analyze_if_loaded("companies", CompanyLink, Client, ClientDomain)
+        self._analyze_while_loading("companies", *COMPANY_TABLES, done=True)
 
     def apply_companies(self, batch) -> None:
         unique = {c.external_id: c for c in batch}
@@ -418,11 +428,12 @@ class ConnectionSync:
             batch.append(contact)
             if len(batch) >= BATCH:
                 self.apply_contacts(batch)
+                self._analyze_while_loading("contacts", *CONTACT_TABLES)
                 batch = []
         if batch:
             self.apply_contacts(batch)
         self._save_cursor("contacts_cursor", started)
-        self._analyze_if_loaded("contacts", ContactLink, Contact)
+        self._analyze_while_loading("contacts", *CONTACT_TABLES, done=True)
 
     def apply_contacts(self, batch) -> None:
         unique = {c.external_id: c for c in batch}

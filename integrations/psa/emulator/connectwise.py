@@ -227,6 +227,9 @@ class ConnectWise(Product):
 
     def on_reset(self) -> None:
         self.page_size_default = DEFAULT_PAGE_SIZE
+        # Filtered listings by (table, conditions, order), so paging through a filtered
+        # listing filters once (a database would use an index); any write clears it.
+        self._list_cache: dict[tuple, list] = {}
         self.clock_offset = 0  # tests move "now" forward to order lastUpdated
 
     def credentials(self) -> dict[str, str]:
@@ -259,6 +262,8 @@ class ConnectWise(Product):
         return None
 
     def dispatch(self, req: Request) -> Response:
+        if req.method != "GET":
+            self.changed()
         if req.path.startswith(API):
             denied = self._authorised(req)
             if denied is not None:
@@ -304,6 +309,7 @@ class ConnectWise(Product):
                 "_info": {"lastUpdated": iso(when), "dateEntered": iso(when), "updatedBy": "seed"}}
 
     def seed(self, *, companies: int, contacts_per_company: int, seed: int = 1) -> None:
+        self.changed()
         rng = random.Random(seed)
         with self.lock:
             table, contacts = self.store.table("companies"), self.store.table("contacts")
@@ -320,6 +326,7 @@ class ConnectWise(Product):
                                                          times[n - first])
 
     def mutate(self, *, fraction: float = 0.01, seed: int = 1) -> dict[str, int]:
+        self.changed()
         rng = random.Random(seed)
         now = iso(self.now())
         with self.lock:
@@ -362,16 +369,32 @@ class ConnectWise(Product):
         links.append(link(last, "last"))
         return Response(200, chunk, {"Link": ", ".join(links)})
 
+    def changed(self) -> None:
+        with self.lock:
+            self._list_cache.clear()
+
     def _filtered(self, req: Request, table: str):
-        rows = list(self.store.table(table).values())
         conditions = req.arg("conditions", ci=True)
+        order = req.arg("orderBy", "id asc", ci=True)
+        key = (table, conditions, order)
+        if key not in self._list_cache:
+            rows, error = self._filter(table, conditions, order)
+            if error is not None:
+                return None, error
+            if len(self._list_cache) > 16:
+                self._list_cache.clear()
+            self._list_cache[key] = rows
+        return self._list_cache[key], None
+
+    def _filter(self, table: str, conditions: str | None, order: str | None):
+        rows = list(self.store.table(table).values())
         if conditions:
             try:
                 predicate = parse_conditions(conditions)
             except ConditionError as exc:
                 return None, cw_error(400, "InvalidObject", f"conditions: {exc}")
             rows = [r for r in rows if predicate(r)]
-        order = (req.arg("orderBy", "id asc", ci=True) or "id asc").split()
+        order = (order or "id asc").split()
         key, desc = order[0], len(order) > 1 and order[1].lower() == "desc"
         if key != "id" or desc:  # tables keep id order already (ids only grow)
             rows.sort(key=lambda r: (_get(r, key) is None, _get(r, key) or 0), reverse=desc)
@@ -647,12 +670,14 @@ class ConnectWise(Product):
                    closedFlag=sid in (4, 5))
 
     def add_company(self, **fields) -> str:
+        self.changed()
         with self.lock:
             cid = self.store.next_id("companies", 250)
             self.store.table("companies")[cid] = self._company_record(cid, fields, self.now(), f"C{cid:06d}")
             return str(cid)
 
     def add_contact(self, company_external_id: str, **fields) -> str:
+        self.changed()
         with self.lock:
             company = self.store.table("companies")[int(company_external_id)]
             kid = self.store.next_id("contacts", 1000)
@@ -665,6 +690,7 @@ class ConnectWise(Product):
 
     def touch(self, table: str, record_id: int, **changes) -> dict:
         """Change a stored record as a ConnectWise user would (bumps lastUpdated)."""
+        self.changed()
         with self.lock:
             record = self.store.table(table)[int(record_id)]
             for key, value in changes.items():
