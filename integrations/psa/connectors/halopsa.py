@@ -12,11 +12,14 @@ page_size and page_no (1-based); the answer's record_count says when to stop, so
 full listing costs ceil(record_count / page_size) requests. Inactive records are asked
 for too (includeinactive=true).
 
-Change detection: Halo's clients and users carry no last-modified field and the API
-offers no filter on one, so list_companies/list_contacts page through everything
-whatever `since` says (updated_at is None) and the framework compares field values.
-Tickets do have one: list_tickets(since=…) asks datesearch=lastactiondate&startdate=…,
-and external_ids become ticketids=1,2,….
+Change detection: GET api/Client and api/Users take lastupdatefromdate (listed in
+Halo's published API definition for both), so list_companies/list_contacts(since=…)
+ask only for records updated since. A client's phone and address live on its main
+site, so the incremental listing also reads the sites (every page: they are few and
+the filter is not documented for them) and adds the clients whose main site changed
+since (by the site's last_update; one GET each). Tickets: datesearch=lastactiondate
+&startdate=…; external_ids become ticketids=1,2,…. updated_at is the record's
+last_update (None where Halo leaves it out).
 
 Halo keeps a client's address and phone on its sites: a company here is the client
 plus its main site (main_site_id; line1 street, line3 town, line4 county/state,
@@ -189,7 +192,8 @@ class HaloConnector(Connector):
         website = as_text(client.get("website"))
         return PsaCompany(
             external_id=str(client["id"]), name=as_text(client.get("name")), active=not client.get("inactive"),
-            updated_at=None, phone=as_text((site or {}).get("phonenumber")), website=website,
+            updated_at=max(filter(None, (parse_time(client.get("last_update")), parse_time((site or {}).get(
+                "last_update")))), default=None), phone=as_text((site or {}).get("phonenumber")), website=website,
             domain=normalize_domain(website), street=as_text(address.get("line1")),
             city=as_text(address.get("line3")), region=as_text(address.get("line4")),
             postcode=as_text(address.get("postcode")), country=as_text(address.get("country")).upper(), raw=client)
@@ -203,7 +207,7 @@ class HaloConnector(Connector):
             external_id=str(user["id"]), company_external_id=as_text(user.get("client_id")), first_name=first,
             last_name=last, email=as_text(user.get("emailaddress")), phone=as_text(user.get("phonenumber")),
             mobile=as_text(user.get("mobilenumber")), title=as_text(user.get("jobtitle")),
-            active=not user.get("inactive"), updated_at=None, raw=user)
+            active=not user.get("inactive"), updated_at=parse_time(user.get("last_update")), raw=user)
 
     def statuses(self) -> dict[int, str]:
         if self._statuses is None:
@@ -232,10 +236,27 @@ class HaloConnector(Connector):
         self._call("GET", "Client", params={"pageinate": "true", "page_size": 1, "page_no": 1})
 
     def list_companies(self, *, since: datetime | None = None) -> Iterator[PsaCompany]:
-        """Every client (Halo has no change filter for them: `since` cannot narrow this)."""
+        """Clients joined with their main sites. With `since`: clients whose last_update is
+        at/after it (lastupdatefromdate), plus the clients of main sites changed since
+        (phone and address live on the site; one GET per such client)."""
         sites = {row["id"]: row for row in self._pages("Site", "sites", {"includeinactive": "true"})}
-        for client in self._pages("Client", "clients", {"includeinactive": "true"}):
+        params = {"includeinactive": "true"}
+        if since is not None:
+            params["lastupdatefromdate"] = halo_time(since)
+        seen = set()
+        for client in self._pages("Client", "clients", params):
+            seen.add(client["id"])
             yield self._company(client, sites.get(client.get("main_site_id")))
+        if since is None:
+            return
+        for site in sites.values():
+            changed = parse_time(site.get("last_update"))
+            if site.get("client_id") in seen or changed is None or changed < since.replace(microsecond=0):
+                continue
+            client = self._get("Client", str(site["client_id"]))
+            if client.get("main_site_id") == site["id"]:
+                seen.add(client["id"])
+                yield self._company(client, site)
 
     def _main_site(self, client: dict) -> dict | None:
         site_id = client.get("main_site_id")
@@ -260,7 +281,8 @@ class HaloConnector(Connector):
         notes, so this reads the newest clients (one page, newest first): a create that
         reached Halo before a worker died is among them."""
         body = self._call("GET", "Client", params={"pageinate": "true", "page_size": 50, "page_no": 1, "order": "id",
-                                                   "orderdesc": "true", "includeinactive": "true"}) or {}
+                                                   "orderdesc": "true", "includeinactive": "true",
+                                                   "includenotes": "true"}) or {}
         note = MARKER_NOTE.format(marker=marker)
         client = next((c for c in body.get("clients") or [] if note in (c.get("notes") or "")), None)
         return self._company(client, self._main_site(client)) if client else None
@@ -292,8 +314,10 @@ class HaloConnector(Connector):
 
     def list_contacts(self, *, since: datetime | None = None,
                       company_external_id: str | None = None) -> Iterator[PsaContact]:
-        """Every user (no change filter in Halo: `since` cannot narrow this)."""
+        """Users (contacts), those updated at/after `since` when given (lastupdatefromdate)."""
         params = {"includeinactive": "true"}
+        if since is not None:
+            params["lastupdatefromdate"] = halo_time(since)
         if company_external_id is not None:
             params["client_id"] = str(company_external_id)
         for user in self._pages("Users", "users", params):

@@ -12,8 +12,10 @@ case-insensitive, as Halo's are):
                    bad client → 401 {"error": "invalid_client", …}
   GET  api/Client | api/Site | api/Users | api/Tickets
        ?pageinate=true&page_size=N&page_no=K → {"page_no", "page_size", "record_count", "clients"|…}
-       filters: search, includeinactive, client_id, ticketids=1,2, datesearch=lastactiondate
-       &startdate=…&enddate=… (tickets). Without pageinate: the first `count` records.
+       filters: search, includeinactive, client_id, lastupdatefromdate/lastupdatetodate (every
+       resource, on last_update), ticketids=1,2, datesearch=lastactiondate&startdate=…&enddate=…,
+       search_details (tickets), includenotes (clients' notes only when asked), order=id&orderdesc.
+       Without pageinate: the first `count` records.
   GET  api/Client/{id} … → the object (404 when absent)
   POST api/Client | api/Site | api/Users | api/Tickets with a JSON ARRAY: an object
        without id (or id 0) is created, with an id updated (only the fields given);
@@ -24,8 +26,8 @@ case-insensitive, as Halo's are):
 Every api/ call needs Authorization: Bearer <token>; a missing, unknown or expired token
 answers 401 with an empty body and WWW-Authenticate: Bearer error="invalid_token".
 Halo keeps a client's address and phone on its sites (main_site_id); users (contacts)
-belong to a site. Clients and users carry no last-modified field, tickets carry
-lastactiondate and last_update. Times are UTC ISO 8601 with a Z, as Halo writes them
+belong to a site. Every record carries last_update (what lastupdatefromdate filters on);
+tickets also lastactiondate. Times are UTC ISO 8601 with a Z, as Halo writes them
 (startdate/enddate filters accept either form). Halo publishes no request-rate
 figure: a configurable window (`configure(limit=…, window=…)`, generous by default)
 answers 429 with Retry-After past its limit.
@@ -135,6 +137,7 @@ class HaloProduct(Product):
         return Response(status, json.dumps(messages.get(status, "An error has occurred.")), headers)
 
     def _add(self, resource: str, row: dict) -> dict:
+        row.setdefault("last_update", halo_time(self.now()))
         row["id"] = self.next_id[resource]
         self.next_id[resource] += 1
         self.rows[resource][row["id"]] = row
@@ -158,10 +161,11 @@ class HaloProduct(Product):
                 client = self._add("Client", {
                     "name": fake["name"], "toplevel_id": 1, "toplevel_name": "Customers", "inactive": n % 9 == 5,
                     "website": None if partial else fake["website"], "colour": None,
-                    "datecreated": halo_time(created), "notes": None, "main_site_id": None, "main_site_name": None})
+                    "datecreated": halo_time(created), "notes": None, "main_site_id": None, "main_site_name": None,
+                    "last_update": halo_time(times[i])})
                 site = self._add("Site", {
                     "name": "Main", "client_id": client["id"], "client_name": client["name"], "inactive": False,
-                    "phonenumber": None if partial else fake["phone"],
+                    "last_update": halo_time(times[i]), "phonenumber": None if partial else fake["phone"],
                     "delivery_address": None if partial else {
                         "line1": fake["street"], "line2": "", "line3": fake["city"], "line4": fake["region"],
                         "postcode": fake["postcode"], "country": fake["country"]}})
@@ -175,7 +179,8 @@ class HaloProduct(Product):
                         "phonenumber": person["phone"] if m % 2 == 0 else None,
                         "mobilenumber": f"07700 9{rng.randint(0, 99999):05d}" if m % 3 == 1 else None,
                         "jobtitle": person["title"] or None, "site_id": site["id"], "site_name": site["name"],
-                        "client_id": client["id"], "client_name": client["name"], "inactive": (n + m) % 13 == 7})
+                        "client_id": client["id"], "client_name": client["name"], "inactive": (n + m) % 13 == 7,
+                        "last_update": halo_time(times[i] - timedelta(seconds=m))})
                 for k in range(tickets_per_company):
                     opened = times[i] - timedelta(days=k + 1)
                     status = STATUSES[k % len(STATUSES)][0]
@@ -198,6 +203,7 @@ class HaloProduct(Product):
                     value = rng.randint(100, 999)
                     self.rows[resource][item_id][field] = (
                         f"https://www.changed{value}.example" if field == "website" else f"Changed {value}")
+                    self.rows[resource][item_id]["last_update"] = halo_time(self.now())
                     changed[key] += 1
             self.version += 1
         return changed
@@ -219,8 +225,12 @@ class HaloProduct(Product):
             client.update({self._CLIENT_KEYS[k]: v for k, v in fields.items() if k in self._CLIENT_KEYS})
             if "active" in fields:
                 client["inactive"] = not fields["active"]
+            if {"name", "website", "active"} & set(fields):
+                client["last_update"] = halo_time(self.now())
             site = self.rows["Site"].get(client.get("main_site_id"))
             if site is not None:
+                if {"phone", *self._ADDRESS_KEYS} & set(fields):
+                    site["last_update"] = halo_time(self.now())
                 if "phone" in fields:
                     site["phonenumber"] = fields["phone"]
                 address = {self._ADDRESS_KEYS[k]: v for k, v in fields.items() if k in self._ADDRESS_KEYS}
@@ -278,8 +288,9 @@ class HaloProduct(Product):
         with self.lock:
             row = self.rows[resource][item_id]
             row.update(changes)
+            row["last_update"] = halo_time(self.now())
             if resource == "Tickets":
-                row["lastactiondate"] = row["last_update"] = halo_time(self.now())
+                row["lastactiondate"] = row["last_update"]
             self.version += 1
 
     # -- auth ---------------------------------------------------------------------------------
@@ -349,11 +360,14 @@ class HaloProduct(Product):
         ticket_ids = {int(t) for t in (req.arg("ticketids", ci=True) or "").split(",") if t.strip().isdigit()}
         date_field = (req.arg("datesearch", ci=True) or "").lower()
         start, end = req.arg("startdate", ci=True), req.arg("enddate", ci=True)
+        updated_from, updated_to = req.arg("lastupdatefromdate", ci=True), req.arg("lastupdatetodate", ci=True)
         try:
             start_at = parse_halo_time(start) if start else None
             end_at = parse_halo_time(end) if end else None
+            updated_from_at = parse_halo_time(updated_from) if updated_from else None
+            updated_to_at = parse_halo_time(updated_to) if updated_to else None
         except ValueError:
-            raise Invalid("startdate/enddate must be dates (yyyy-mm-ddThh:mm:ss).") from None
+            raise Invalid("Dates must be yyyy-mm-ddThh:mm:ss.") from None
         if date_field and date_field not in ("lastactiondate", "dateoccurred", "datecreated", "last_update"):
             raise Invalid(f"Unknown datesearch field '{date_field}'.")
         out = []
@@ -376,6 +390,10 @@ class HaloProduct(Product):
                 at = parse_halo_time(stamp)
                 if (start_at and at < start_at) or (end_at and at > end_at):
                     continue
+            if updated_from_at or updated_to_at:
+                updated = parse_halo_time(row["last_update"])
+                if (updated_from_at and updated < updated_from_at) or (updated_to_at and updated > updated_to_at):
+                    continue
             out.append(item_id)
         if (req.arg("orderdesc", ci=True) or "").lower() == "true":
             out.reverse()  # newest first (ids grow with creation)
@@ -388,6 +406,12 @@ class HaloProduct(Product):
         except Invalid as exc:
             return Response(400, json.dumps(str(exc)))
         rows = self.rows[resource]
+        hide_notes = resource == "Client" and (req.arg("includenotes", ci=True) or "").lower() != "true"
+
+        def shown(item_id: int) -> dict:  # a client's notes only when asked for
+            row = rows[item_id]
+            return {k: v for k, v in row.items() if k != "notes"} if hide_notes else row
+
         if (req.arg("pageinate", ci=True) or "").lower() == "true":
             try:
                 size = int(req.arg("page_size", "50", ci=True))
@@ -399,10 +423,10 @@ class HaloProduct(Product):
             size = min(size, self.page_cap or size)
             chosen = ids[(page - 1) * size: page * size]
             return Response(200, {"page_no": page, "page_size": size, "record_count": len(ids),
-                                  LIST_KEYS[resource]: [rows[i] for i in chosen]})
+                                  LIST_KEYS[resource]: [shown(i) for i in chosen]})
         count = int(req.arg("count", "0", ci=True) or 0)
         chosen = ids[:count] if count > 0 else ids
-        return Response(200, {"record_count": len(ids), LIST_KEYS[resource]: [rows[i] for i in chosen]})
+        return Response(200, {"record_count": len(ids), LIST_KEYS[resource]: [shown(i) for i in chosen]})
 
     # -- writes ---------------------------------------------------------------------------------
     def _post(self, resource: str, body) -> Response:
@@ -438,6 +462,7 @@ class HaloProduct(Product):
         else:
             row = current
             row.update(changes)
+            row["last_update"] = now
             self.version += 1
         if resource == "Client" and row.get("main_site_id") is None:  # Halo makes a "Main" site for a new client
             site = self._add("Site", {"name": "Main", "client_id": row["id"], "client_name": row["name"],

@@ -134,20 +134,29 @@ def test_company_joins_main_site_address_and_tolerates_partial_records(halo):
     full = by_id[str(next(iter(rows)))]
     assert full.street and full.city and full.country == "US" and full.phone
     assert full.domain == full.website.removeprefix("https://www.")
-    assert full.updated_at is None  # Halo keeps no last-modified time on clients
+    assert full.updated_at is not None  # the later of the client's and its main site's last_update
 
 
-def test_since_cannot_narrow_clients_but_narrows_tickets(halo):
+def test_since_narrows_clients_users_and_tickets(halo):
     product = halo.product
-    product.seed(companies=4, contacts_per_company=1, tickets_per_company=2)
+    product.seed(companies=4, contacts_per_company=2, tickets_per_company=2)
     conn = connect(halo)
     since = datetime.now(UTC) - timedelta(seconds=5)
-    assert len(list(conn.list_companies(since=since))) == 4
+    assert list(conn.list_companies(since=since)) == [] and list(conn.list_contacts(since=since)) == []
+    ids = product.ids("companies")
+    product.edit_company(ids[1], name="Renamed Co")  # on the client
+    product.edit_company(ids[2], city="Cardiff")  # on its main site only
+    user = product.ids("contacts")[5]
+    product.edit_contact(user, title="Head of IT")
+    changed = {c.external_id: c for c in conn.list_companies(since=since)}
+    assert set(changed) == {ids[1], ids[2]}
+    assert changed[ids[1]].name == "Renamed Co" and changed[ids[2]].city == "Cardiff"
+    assert changed[ids[2]].updated_at >= since.replace(microsecond=0)
+    assert [(c.external_id, c.title) for c in conn.list_contacts(since=since)] == [(user, "Head of IT")]
     ticket_id = list(product.rows["Tickets"])[3]
     product.touch("Tickets", ticket_id, status_id=9)
-    [changed] = conn.list_tickets(since=since)
-    assert changed.external_id == str(ticket_id) and changed.status == "closed"
-    assert changed.updated_at >= since.replace(microsecond=0)
+    [ticket] = conn.list_tickets(since=since)
+    assert ticket.external_id == str(ticket_id) and ticket.status == "closed"
     assert len(list(conn.list_tickets())) == 8
 
 
