@@ -20,6 +20,12 @@ class Msp(models.Model):
     m365_sync_interval_minutes = models.PositiveIntegerField(
         default=24 * 60, help_text="How often scheduled Microsoft 365 syncs run for this MSP."
     )
+    signup_email = models.EmailField(
+        blank=True, editable=False,
+        help_text="The owner's work email given at sign-up (not a client contact's address).")
+    require_mfa = models.BooleanField(
+        "Require MFA for everyone", default=True,
+        help_text="Every staff member must set up an authenticator app or a passkey before using OpsMerge.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
