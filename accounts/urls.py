@@ -1,9 +1,8 @@
+from allauth.mfa.webauthn import views as webauthn_views
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
-
-from allauth.mfa.webauthn import views as webauthn_views
-from django.contrib.auth.decorators import login_required
 
 from .views import PasswordReauthenticateView, PasswordResetView, SignInView, own_webauthn_key
 
