@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.authentication import get_authentication_records
 from django.conf import settings
+
+from .receivers import SIGNED_IN_AT_SESSION_KEY
 
 
 def _signed_in_within(request, seconds: int) -> bool:
-    records = get_authentication_records(request, request.user)
-    return bool(records) and time.time() - records[-1].get("at", 0) < seconds
+    return time.time() - request.session.get(SIGNED_IN_AT_SESSION_KEY, 0) < seconds
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -6,7 +6,14 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from allauth.mfa import signals as mfa_signals
+        from django.contrib.auth.signals import user_logged_in
         from django.urls import path
+
+        from . import receivers
+
+        user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="accounts.signed_in_at")
+        mfa_signals.authenticator_added.connect(receivers.on_authenticator_added, dispatch_uid="accounts.mfa_added")
 
         from opsmerge.registry import SettingsPage, settings_pages
 
