@@ -114,11 +114,11 @@ def test_lockout_after_repeated_wrong_passwords(chromium_context, live_server, t
     for attempt in range(3):
         page.fill("input[name=login]", "tom@northwind.example")
         page.fill("input[name=password]", f"wrong-{attempt}")
-        page.click("main.page button[type=submit]")
+        page.click("form.auth-form button[type=submit]")
         page.wait_for_load_state()
     page.fill("input[name=login]", "tom@northwind.example")
     page.fill("input[name=password]", DEFAULT_PASSWORD)
-    page.click("main.page button[type=submit]")
+    page.click("form.auth-form button[type=submit]")
     alert = page.locator(".alert").inner_text()
     assert "Too many sign-in attempts" in alert and re.search(r"try again in \d+ minutes?", alert, re.I)
     screenshot(page, "sign-in-locked-out")
