@@ -103,6 +103,33 @@ def test_sign_up_verify_enrol_totp_add_a_passkey_and_sign_in_with_it(chromium_co
     assert page.locator(".user-name").inner_text() == "Hana Owner"
 
 
+@pytest.fixture
+def chromium_context_options():
+    return {"ignore_https_errors": True}  # the Microsoft emulator's certificate comes from a test CA
+
+
+def test_sign_in_with_microsoft_against_the_emulator(chromium_context, live_server, transactional_db, m365_emulator):
+    import uuid
+
+    from accounts.tests.factories import MspFactory, UserFactory
+
+    tenant = m365_emulator.state.add_tenant("Brightwave IT", ["brightwave.example"])
+    tenant.add("users", {"id": str(uuid.uuid4()), "displayName": "Tom Tech", "givenName": "Tom", "surname": "Tech",
+                         "mail": "tom@brightwave.example", "userPrincipalName": "tom@brightwave.example",
+                         "accountEnabled": True, "userType": "Member"})
+    UserFactory(msp=MspFactory(name="Brightwave IT", slug="brightwave-ms"), email="tom@brightwave.example",
+                full_name="Tom Tech")
+    page = chromium_context.new_page()
+    page.goto("/accounts/login/")
+    screenshot(page, "sign-in-options")
+    page.click("[data-microsoft-sign-in]")
+    page.wait_for_url(f"{m365_emulator.base_url}/**")  # the emulator's account chooser
+    page.click("text=tom@brightwave.example")
+    page.wait_for_url(f"{live_server.url}/**")
+    page.goto("/clients/")
+    assert page.locator(".user-name").inner_text() == "Tom Tech"
+
+
 def test_lockout_after_repeated_wrong_passwords(chromium_context, live_server, transactional_db, settings):
     from accounts.tests.factories import DEFAULT_PASSWORD, MspFactory, UserFactory
 
