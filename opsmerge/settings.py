@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.devices.DeviceCookieMiddleware",  # the cookie a sign-in's new-device check chose
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -161,6 +162,8 @@ MICROSOFT_SIGNIN_CLIENT_SECRET = env.str("MICROSOFT_SIGNIN_CLIENT_SECRET", defau
 # MFA (allauth.mfa): authenticator apps (TOTP), passkeys / security keys (WebAuthn) and
 # recovery codes; passkeys can also sign in on their own (they are two factors in one).
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm",  # our limits on second-factor codes
+             "reauthenticate": "accounts.forms.MfaReauthenticateForm"}
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="OpsMerge")
 # WebAuthn needs a secure context; plain-HTTP origins other than localhost only in DEBUG.
