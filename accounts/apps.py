@@ -32,3 +32,7 @@ class AccountsConfig(AppConfig):
             "tech_groups", "Tech groups", "settings:tech_groups",
             description="Teams of technicians clients are associated with.",
             count=lambda *, msp: TechGroup.objects.filter(msp=msp).count(), urls=urls))
+
+        from .security_settings import register as register_security_settings
+
+        register_security_settings()  # Settings → Sign-in security (issue 13: require MFA for everyone)

@@ -119,6 +119,12 @@ AUTH_USER_MODEL = "accounts.User"
 OPSMERGE_TENANT_MODEL = "accounts.Msp"
 OPSMERGE_PERMISSION_POLICY = "accounts.permissions"
 AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# scrypt first (accounts/hashers.py: memory-hard, ~50 ms); PBKDF2 hashes made before
+# still verify and are upgraded at the next sign-in.
+PASSWORD_HASHERS = ["accounts.hashers.ScryptPasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+PASSWORD_SCRYPT_LOG2_N = env.int("PASSWORD_SCRYPT_LOG2_N", default=14)
+PASSWORD_SCRYPT_BLOCK_SIZE = env.int("PASSWORD_SCRYPT_BLOCK_SIZE", default=8)
+PASSWORD_SCRYPT_PARALLELISM = env.int("PASSWORD_SCRYPT_PARALLELISM", default=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
