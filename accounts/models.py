@@ -20,6 +20,12 @@ class Msp(models.Model):
     m365_sync_interval_minutes = models.PositiveIntegerField(
         default=24 * 60, help_text="How often scheduled Microsoft 365 syncs run for this MSP."
     )
+    signup_email = models.EmailField(
+        blank=True, editable=False,
+        help_text="The owner's work email given at sign-up (not a client contact's address).")
+    require_mfa = models.BooleanField(
+        "Require MFA for everyone", default=True,
+        help_text="Every staff member must set up an authenticator app or a passkey before using OpsMerge.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -133,3 +139,23 @@ class TechGroupMember(MspOwnedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["msp", "group", "user"], name="techgroupmember_unique")]
+
+
+class SignInDevice(MspOwnedModel):
+    """A browser a staff user has signed in from, known by a random token in a
+    long-lived cookie (only its SHA-256 is stored). A sign-in from a browser without a
+    known token emails the user (accounts.devices). Platform admins (no MSP) have none."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_devices")
+    token_hash = models.CharField(max_length=64)
+    user_agent = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["msp", "token_hash"], name="signindevice_msp_token_unique")]
+        indexes = [models.Index(fields=["msp", "user", "-last_seen_at"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.user_agent[:60] or 'unknown browser'}"

@@ -1,14 +1,24 @@
+from allauth.mfa.webauthn import views as webauthn_views
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
+from django.views.generic import RedirectView
 
-from .forms import SignInForm
-from .views import PasswordResetView
+from .views import PasswordReauthenticateView, PasswordResetView, SignInView, own_webauthn_key
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=SignInForm,
-                                                redirect_authenticated_user=True), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
+    # Not offered: a staff user's email is managed by their MSP (Team), and Microsoft
+    # accounts are linked only by signing in with them (accounts.adapter).
+    path("email/", RedirectView.as_view(pattern_name="mfa_index"), name="allauth_email_redirect"),
+    path("3rdparty/", RedirectView.as_view(pattern_name="mfa_index"), name="allauth_connections_redirect"),
+    path("reauthenticate/", PasswordReauthenticateView.as_view(), name="reauthenticate"),
+    path("2fa/webauthn/keys/<int:pk>/remove/", login_required(own_webauthn_key(webauthn_views.remove_webauthn)),
+         name="mfa_remove_webauthn"),
+    path("2fa/webauthn/keys/<int:pk>/edit/", login_required(own_webauthn_key(webauthn_views.edit_webauthn)),
+         name="mfa_edit_webauthn"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", PasswordResetView.as_view(
         template_name="accounts/password_reset.html",
@@ -21,6 +31,8 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
         template_name="accounts/password_reset_confirm.html",
         success_url=reverse_lazy("accounts:password_reset_complete")), name="password_reset_confirm"),
+    # allauth's own password-reset pages lead to ours (one reset flow, with our limits)
+    path("password/reset/", RedirectView.as_view(pattern_name="accounts:password_reset"), name="allauth_reset_redirect"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_reset_complete.html"), name="password_reset_complete"),
 ]

@@ -27,9 +27,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",  # allauth's MFA pages use it
     "django_filters",
     "django_htmx",
     "django_celery_beat",
+    # Staff accounts (issue 13, docs/decisions/0710): sign-in, sign-up with email
+    # verification, MFA (TOTP, passkeys, recovery codes), Microsoft sign-in.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
     "opsmerge",
     "accounts",
     "clients",
@@ -56,11 +63,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "accounts.devices.DeviceCookieMiddleware",  # the cookie a sign-in's new-device check chose
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "opsmerge.middleware.RequestIdMiddleware",
     "opsmerge.middleware.TenantScopeMiddleware",
+    "accounts.mfa.RequireMfaMiddleware",  # after the scope: reuses the user's loaded MSP
 ]
 
 ROOT_URLCONF = "opsmerge.urls"
@@ -109,7 +119,13 @@ AUTH_USER_MODEL = "accounts.User"
 # The tenant (MSP) model and the permission policy, named here so the core imports no app.
 OPSMERGE_TENANT_MODEL = "accounts.Msp"
 OPSMERGE_PERMISSION_POLICY = "accounts.permissions"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# scrypt first (accounts/hashers.py: memory-hard, ~50 ms); PBKDF2 hashes made before
+# still verify and are upgraded at the next sign-in.
+PASSWORD_HASHERS = ["accounts.hashers.ScryptPasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+PASSWORD_SCRYPT_LOG2_N = env.int("PASSWORD_SCRYPT_LOG2_N", default=14)
+PASSWORD_SCRYPT_BLOCK_SIZE = env.int("PASSWORD_SCRYPT_BLOCK_SIZE", default=8)
+PASSWORD_SCRYPT_PARALLELISM = env.int("PASSWORD_SCRYPT_PARALLELISM", default=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -119,6 +135,51 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# django-allauth (docs/decisions/0710-staff-accounts-allauth.md). Sign-in by email only;
+# the User model has no username. Our adapter (accounts.adapter) creates the MSP on
+# sign-up and asks for a verified email only from accounts that signed up themselves.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# MSP self-service sign-up at /accounts/signup/; private deployments set it off.
+OPSMERGE_SIGNUP_ENABLED = env.bool("OPSMERGE_SIGNUP_ENABLED", default=True)
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm", "signup": "accounts.forms.MspSignUpForm"}
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "OpsMerge: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+ACCOUNT_PREVENT_ENUMERATION = True
+# Sign in with Microsoft (accounts.entra): Entra ID's multi-tenant OpenID Connect endpoints
+# at M365_AUTHORITY_HOST. The app defaults to the Microsoft 365 app (M365_CLIENT_ID); a
+# separate registration can be named. The email must be verified (xms_edov) and belong
+# to a staff user or an open invite.
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in page POSTs (no sign-in started by a link)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # matching by email is ours (SocialAccountAdapter)
+SOCIALACCOUNT_STORE_TOKENS = False
+MICROSOFT_SIGNIN_ENABLED = env.bool("MICROSOFT_SIGNIN_ENABLED", default=True)
+MICROSOFT_SIGNIN_CLIENT_ID = env.str("MICROSOFT_SIGNIN_CLIENT_ID", default="")
+MICROSOFT_SIGNIN_CLIENT_SECRET = env.str("MICROSOFT_SIGNIN_CLIENT_SECRET", default="")
+# MFA (allauth.mfa): authenticator apps (TOTP), passkeys / security keys (WebAuthn) and
+# recovery codes; passkeys can also sign in on their own (they are two factors in one).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm",  # our limits on second-factor codes
+             "reauthenticate": "accounts.forms.MfaReauthenticateForm"}
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="OpsMerge")
+# WebAuthn needs a secure context; plain-HTTP origins other than localhost only in DEBUG.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Step-up (accounts.stepup): how long a re-entered second factor counts, in seconds.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("STEP_UP_SECONDS", default=5 * 60)
+# Failed sign-ins are limited by accounts.throttle (our Redis limiter, per email and per
+# IP, with the lockout email); allauth's own cache-based count of them is switched off.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -20,7 +20,10 @@ from opsmerge.testing.routes import iter_routes
 # Routes not owned by an MSP user session: the platform admin, auth pages, the
 # public portal sign-in (covered by the portal's own tests) and machine endpoints.
 SKIP_NAMESPACES = {"admin", "djdt"}
-SKIP_ROUTES = {"accounts:logout", "accounts:password_reset_confirm", "healthz"}
+SKIP_ROUTES = {"accounts:logout", "accounts:password_reset_confirm", "healthz",
+               # allauth's emailed-token routes: global, keyed by a signed token, not an MSP id
+               # (accounts/tests/test_signup.py covers them)
+               "account_confirm_email", "account_reset_password_from_key"}
 
 # URL kwarg -> key in the per-MSP world (conftest.build_world). `pk` maps by the
 # route's namespace: clients:detail's pk is a client.
@@ -32,6 +35,7 @@ PK_BY_NAMESPACE = {
     "tickets": "ticket",
     "api_keys": "api_key",
     "imports": "import_job",
+    "mfa": "webauthn_authenticator",  # a staff user's passkey (allauth's global table, keyed by user)
 }
 KWARG_OBJECTS = {
     "client_pk": "client",
