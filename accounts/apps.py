@@ -6,11 +6,13 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from django.db.models.signals import pre_delete
         from django.urls import path
 
         from opsmerge.registry import SettingsPage, settings_pages
 
-        from .models import TechGroup
+        from .models import TechGroup, User
+        from .team import refuse_deleting_authors
 
         def urls():
             from . import settings_pages as v
@@ -21,7 +23,19 @@ class AccountsConfig(AppConfig):
                 path("tech-groups/<int:tech_group_pk>/", v.TechGroupEditView.as_view(), name="tech_group_edit"),
             ]
 
+        pre_delete.connect(refuse_deleting_authors, sender=User, dispatch_uid="accounts.refuse_deleting_authors")
+
         settings_pages.register(SettingsPage(
             "tech_groups", "Tech groups", "settings:tech_groups",
             description="Teams of technicians clients are associated with.",
             count=lambda *, msp: TechGroup.objects.filter(msp=msp).count(), urls=urls))
+
+        def team_urls():
+            from . import team_views
+
+            return team_views.urls()
+
+        settings_pages.register(SettingsPage(
+            "team", "Team", "settings:team", op="users", urls=team_urls,
+            description="Invite staff, change roles, deactivate users who leave.",
+            count=lambda *, msp: User.objects.filter(msp=msp, is_active=True).count()), before="tech_groups")

@@ -1,4 +1,4 @@
-"""Brute-force limits for staff sign-in and password reset (issue 13, item 5).
+"""Brute-force limits for staff sign-in, password reset and invite links (issue 13, items 2 and 5).
 
 The named limits of the core limiter (opsmerge.ratelimit), one per (limit, identity):
 per account (the email typed, whether or not an account has it, so the answer never
@@ -30,3 +30,9 @@ def sign_in_limits():
 
 def password_reset_limits():
     return (_limit("reset-account", 5, 60 * 60), _limit("reset-ip", 30, 60 * 60))
+
+
+def invite_accept_limit():
+    """Opening or submitting an invite link, per client IP: the links are unguessable,
+    this caps scanning for them and password guessing on the page."""
+    return _limit("invite-accept-ip", 30, 15 * 60)

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from . import account_views
 from .forms import SignInForm
 from .views import PasswordResetView
 
@@ -23,4 +24,11 @@ urlpatterns = [
         success_url=reverse_lazy("accounts:password_reset_complete")), name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_reset_complete.html"), name="password_reset_complete"),
+]
+
+# One's own account and the public invite page (issue 13, items 2 and 7): accounts.account_views.
+urlpatterns += [
+    path("invite/<str:token>/", account_views.invite_accept_page, name="invite_accept"),
+    path("password/change/", account_views.password_change, name="password_change"),
+    path("sessions/", account_views.my_sessions, name="sessions"),
 ]

@@ -30,6 +30,9 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_celery_beat",
+    "allauth",
+    "allauth.account",
+    "allauth.usersessions",  # the user's sessions list, "sign out everywhere" (issue 13, item 7)
     "opsmerge",
     "accounts",
     "clients",
@@ -55,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -118,6 +123,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+# Record every signed-in session on its requests (IP, user agent, last seen), however
+# it was made, so Settings → Team and "Your sessions" list them and can end them.
+USERSESSIONS_TRACK_ACTIVITY = True
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
