@@ -9,7 +9,7 @@ from django.db import transaction
 
 from opsmerge.forms import MspForm
 
-from .invites import invite_create
+from .invites import invite_create, invite_ttl
 from .models import TechGroup, User
 from .team import grantable_roles, user_change_role, user_set_tech_groups
 
@@ -27,8 +27,14 @@ class _TeamRoleForm(MspForm):
 
 
 class InviteForm(_TeamRoleForm):
-    email = forms.EmailField(help_text="They get a link to set their name and password (valid for 7 days).")
+    email = forms.EmailField()
     field_order = ["email", "role", "tech_groups"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = invite_ttl().days
+        self.fields["email"].help_text = (f"They get a link to set their name and password "
+                                          f"(valid for {days} day{'s' if days != 1 else ''}).")
 
     def save(self, *, actor=None):
         data = self.cleaned_data

@@ -36,7 +36,7 @@ def team_page(request):
 class InviteCreateView(ObjectEditView):
     permission = Op.USERS
     form_class = InviteForm
-    template_name = "settings/form.html"
+    template_name = "settings/team_invite.html"
     heading = "Invite someone to your team"
 
     def get_context_data(self, **kwargs):
