@@ -1,7 +1,8 @@
 import logging
 
+from allauth.account.forms import LoginForm
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 
@@ -12,18 +13,20 @@ from . import throttle
 logger = logging.getLogger(__name__)
 
 
-class SignInForm(AuthenticationForm):
-    """Staff sign-in. Emails are case-insensitive (UserManager.get_by_natural_key),
-    so the message does not say otherwise, and it never reveals whether an account
-    exists. Repeated failures are limited per email and per IP (accounts.throttle)."""
+class SignInForm(LoginForm):
+    """Staff sign-in (allauth's form, `login` + `password`). Emails are case-insensitive,
+    and the answer never reveals whether an account exists (AccountAdapter's message).
+    Repeated failures are limited per email and per IP (accounts.throttle); a blocked
+    attempt is refused before the password is checked."""
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": "That email and password don’t match an account. Check both and try again.",
-    }
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = "Email"
+        self.fields["password"].help_text = ""  # the page has its own "Forgot your password?" link
+        self.fields["login"].widget.attrs.update(autofocus=True, placeholder="you@yourmsp.example")
 
     def clean(self):
-        email = (self.cleaned_data.get("username") or "").strip().lower()
+        email = (self.cleaned_data.get("login") or "").strip().lower()
         if not email or self.cleaned_data.get("password") is None:
             return super().clean()
         account_limit, ip_limit = throttle.sign_in_limits()

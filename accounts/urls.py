@@ -1,15 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
+from django.views.generic import RedirectView
 
 from . import account_views
-from .forms import SignInForm
-from .views import PasswordResetView
+from .views import PasswordResetView, SignInView
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=SignInForm,
-                                                redirect_authenticated_user=True), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", PasswordResetView.as_view(
         template_name="accounts/password_reset.html",
@@ -22,6 +21,8 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
         template_name="accounts/password_reset_confirm.html",
         success_url=reverse_lazy("accounts:password_reset_complete")), name="password_reset_confirm"),
+    # allauth's own password-reset pages lead to ours (one reset flow, with our limits)
+    path("password/reset/", RedirectView.as_view(pattern_name="accounts:password_reset"), name="allauth_reset_redirect"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_reset_complete.html"), name="password_reset_complete"),
 ]

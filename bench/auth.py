@@ -48,7 +48,7 @@ def run():
     for i in range(SIGN_INS + 5):
         browser = TestClient()
         start = time.perf_counter()
-        response = browser.post(url, {"username": user.email, "password": password}, REMOTE_ADDR=f"10.1.0.{i % 250}")
+        response = browser.post(url, {"login": user.email, "password": password}, REMOTE_ADDR=f"10.1.0.{i % 250}")
         elapsed = (time.perf_counter() - start) * 1000
         assert response.status_code == 302, response.status_code
         if i >= 5:
@@ -61,12 +61,12 @@ def run():
     attacker = TestClient()
     start = time.perf_counter()
     for i in range(ATTACK):
-        response = attacker.post(url, {"username": user.email, "password": f"guess-{i}"},
+        response = attacker.post(url, {"login": user.email, "password": f"guess-{i}"},
                                  REMOTE_ADDR=f"198.51.100.{i % IPS + 1}")
         errors += response.status_code >= 500
         refused += b"Too many sign-in attempts" in response.content
     for i in range(ATTACK):
-        response = attacker.post(url, {"username": f"nobody{i}@unknown.example", "password": "x"},
+        response = attacker.post(url, {"login": f"nobody{i}@unknown.example", "password": "x"},
                                  REMOTE_ADDR=f"203.0.113.{i % IPS + 1}")
         errors += response.status_code >= 500
         refused += b"Too many sign-in attempts" in response.content

@@ -30,8 +30,12 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_celery_beat",
+    # Staff accounts (issue 13, docs/decisions/0710): sign-in, sign-up with email
+    # verification, MFA (TOTP, passkeys, recovery codes), Microsoft sign-in.
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
     "allauth.usersessions",  # the user's sessions list, "sign out everywhere" (issue 13, item 7)
     "opsmerge",
     "accounts",
@@ -113,7 +117,7 @@ AUTH_USER_MODEL = "accounts.User"
 # The tenant (MSP) model and the permission policy, named here so the core imports no app.
 OPSMERGE_TENANT_MODEL = "accounts.Msp"
 OPSMERGE_PERMISSION_POLICY = "accounts.permissions"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -124,9 +128,27 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# django-allauth (docs/decisions/0710-staff-accounts-allauth.md). Sign-in by email only;
+# the User model has no username. Our adapter (accounts.adapter) creates the MSP on
+# sign-up and asks for a verified email only from accounts that signed up themselves.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# MSP self-service sign-up at /accounts/signup/; private deployments set it off.
+OPSMERGE_SIGNUP_ENABLED = env.bool("OPSMERGE_SIGNUP_ENABLED", default=True)
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "OpsMerge: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+ACCOUNT_PREVENT_ENUMERATION = True
+# Failed sign-ins are limited by accounts.throttle (our Redis limiter, per email and per
+# IP, with the lockout email); allauth's own cache-based count of them is switched off.
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
 # Record every signed-in session on its requests (IP, user agent, last seen), however
 # it was made, so Settings → Team and "Your sessions" list them and can end them.
 USERSESSIONS_TRACK_ACTIVITY = True

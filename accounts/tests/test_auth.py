@@ -12,14 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sign_in_by_email_case_insensitively(client, user):
-    response = client.post(reverse("accounts:login"), {"username": user.email.upper(), "password": DEFAULT_PASSWORD})
+    response = client.post(reverse("accounts:login"), {"login": user.email.upper(), "password": DEFAULT_PASSWORD})
     assert response.status_code == 302
     assert client.get(reverse("clients:list")).status_code == 200
 
 
 def test_wrong_password_says_so_without_revealing_the_account(client, user):
     for email in (user.email, "nobody@nowhere.example"):
-        response = client.post(reverse("accounts:login"), {"username": email, "password": "wrong"})
+        response = client.post(reverse("accounts:login"), {"login": email, "password": "wrong"})
         assert response.status_code == 200
         assert "match an account" in response.content.decode()
 
@@ -62,7 +62,7 @@ def test_sign_in_page_in_the_browser(chromium_context, live_server, transactiona
     page = chromium_context.new_page()
     page.goto("/accounts/login/")
     screenshot(page, "sign-in")
-    page.fill("input[name=username]", "tom@northwind.example")
+    page.fill("input[name=login]", "tom@northwind.example")
     page.fill("input[name=password]", "wrong-password")
     page.click("button[type=submit]")
     assert page.locator(".alert").count() == 1

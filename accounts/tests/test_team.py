@@ -166,3 +166,53 @@ def test_users_are_never_deleted_by_the_admin_when_they_authored_history(client,
     with pytest.raises(ProtectedError), transaction.atomic():
         author.delete()
     assert User.objects.filter(pk=author.pk).exists()
+
+
+def test_a_session_from_the_allauth_sign_in_form_ends_on_deactivation(web, make_user):
+    """Sign-in goes through django-allauth (its backend subclasses ModelBackend): its
+    get_user refuses an inactive user too, and allauth records the session for the list."""
+    tech = make_user(Role.TECHNICIAN, email="formuser@northwind.example")
+    theirs = Client()
+    response = theirs.post(reverse("accounts:login"), {"login": tech.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert theirs.get(reverse("clients:list")).status_code == 200
+    from allauth.usersessions.models import UserSession
+
+    assert UserSession.objects.filter(user=tech).count() == 1
+    web.post(reverse("settings:team_member_deactivate", args=[tech.pk]))
+    assert UserSession.objects.filter(user=tech).count() == 0
+    response = theirs.get(reverse("clients:list"))
+    assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_own_password_change_keeps_this_session_and_ends_the_others(login, make_user):
+    tech = make_user(Role.TECHNICIAN)
+    other = Client()
+    other.force_login(tech)
+    assert other.get(reverse("clients:list")).status_code == 200
+    mine = login(tech)
+    assert mine.get(reverse("accounts:sessions")).status_code == 200
+    wrong = mine.post(reverse("accounts:password_change"), {"old_password": "nope", "new_password1": "x",
+                                                           "new_password2": "x"})
+    assert "not your current password" in wrong.content.decode()
+    new = "Granite-lantern-Meadow-93"
+    response = mine.post(reverse("accounts:password_change"), {"old_password": DEFAULT_PASSWORD,
+                                                              "new_password1": new, "new_password2": new})
+    assert response.status_code == 302
+    assert mine.get(reverse("clients:list")).status_code == 200
+    assert other.get(reverse("clients:list")).status_code == 302
+    tech.refresh_from_db()
+    assert tech.check_password(new)
+
+
+def test_my_sessions_lists_them_and_signs_out_the_others(login, make_user):
+    tech = make_user(Role.TECHNICIAN)
+    other = Client(HTTP_USER_AGENT="Firefox on the other laptop")
+    other.force_login(tech)
+    other.get(reverse("clients:list"))
+    mine = login(tech)
+    page = mine.get(reverse("accounts:sessions")).content.decode()
+    assert "Firefox on the other laptop" in page and "This browser" in page
+    mine.post(reverse("accounts:sessions"))
+    assert other.get(reverse("clients:list")).status_code == 302
+    assert mine.get(reverse("clients:list")).status_code == 200

@@ -14,7 +14,7 @@ LOGIN = "accounts:login"
 
 def _fail(client, email, n, **extra):
     for _ in range(n):
-        response = client.post(reverse(LOGIN), {"username": email, "password": "wrong"}, **extra)
+        response = client.post(reverse(LOGIN), {"login": email, "password": "wrong"}, **extra)
         assert response.status_code == 200
     return response
 
@@ -22,11 +22,11 @@ def _fail(client, email, n, **extra):
 def test_lockout_after_ten_wrong_passwords_refuses_even_the_right_one(client, user):
     response = _fail(client, user.email, 9)
     assert "match an account" in response.content.decode()
-    assert client.post(reverse(LOGIN), {"username": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
+    assert client.post(reverse(LOGIN), {"login": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
     client.logout()
     # the success reset the per-account counter: ten more wrong ones are needed
     _fail(client, user.email.upper(), 10)
-    response = client.post(reverse(LOGIN), {"username": user.email, "password": DEFAULT_PASSWORD})
+    response = client.post(reverse(LOGIN), {"login": user.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 200
     body = response.content.decode()
     assert "Too many sign-in attempts. Try again in 15 minutes." in body
@@ -59,10 +59,10 @@ def test_per_ip_limit_spans_emails(client, settings, user):
     settings.AUTH_THROTTLE = {"signin-ip": {"attempts": 5, "window": 600}}
     for i in range(5):
         _fail(client, f"guess{i}@nowhere.example", 1)
-    response = client.post(reverse(LOGIN), {"username": user.email, "password": DEFAULT_PASSWORD})
+    response = client.post(reverse(LOGIN), {"login": user.email, "password": DEFAULT_PASSWORD})
     assert "Too many sign-in attempts. Try again in 10 minutes." in response.content.decode()
     # another IP still signs in
-    response = client.post(reverse(LOGIN), {"username": user.email, "password": DEFAULT_PASSWORD},
+    response = client.post(reverse(LOGIN), {"login": user.email, "password": DEFAULT_PASSWORD},
                            REMOTE_ADDR="10.9.9.9")
     assert response.status_code == 302
 
@@ -89,4 +89,4 @@ def test_redis_down_lets_sign_in_through(client, user, monkeypatch, settings):
     import redis
 
     monkeypatch.setattr(ratelimit, "_client", redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2))
-    assert client.post(reverse(LOGIN), {"username": user.email, "password": DEFAULT_PASSWORD}).status_code == 302
+    assert client.post(reverse(LOGIN), {"login": user.email, "password": DEFAULT_PASSWORD}).status_code == 302

@@ -30,5 +30,8 @@ def iter_routes(resolver: URLResolver | None = None, prefix: str = "", namespace
             if not entry.name:
                 continue
             full = f"{namespace}:{entry.name}" if namespace else entry.name
+            # re_path() routes (e.g. django-allauth's) name their kwargs as regex groups, not converters
+            groups = getattr(getattr(entry.pattern, "regex", None), "groupindex", {})
+            kwargs = tuple(dict.fromkeys([*conv.keys(), *groups]))
             yield Route(name=full, namespace=namespace, pattern=prefix + str(entry.pattern),
-                        kwargs=tuple(conv.keys()), converters=conv)
+                        kwargs=kwargs, converters=conv)
