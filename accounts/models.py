@@ -20,6 +20,9 @@ class Msp(models.Model):
     m365_sync_interval_minutes = models.PositiveIntegerField(
         default=24 * 60, help_text="How often scheduled Microsoft 365 syncs run for this MSP."
     )
+    signup_email = models.EmailField(
+        blank=True, editable=False,
+        help_text="The owner's work email given at sign-up (not a client contact's address).")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -29,6 +32,15 @@ class Msp(models.Model):
 
     def __str__(self):
         return self.name
+
+    def primary_contact_email_problem(self, email: str) -> str | None:
+        """Seed 004: the MSP's own sign-up email is never a client's primary contact
+        email. The message for the form field, API attribute or CSV cell at fault."""
+        own = (self.signup_email or "").strip().lower()
+        if not own or (email or "").strip().lower() != own:
+            return None
+        return (f"{own} is the email {self.name} signed up to OpsMerge with, not a client's address. "
+                "A client's primary contact needs the client's own email.")
 
 
 class UserManager(BaseUserManager):

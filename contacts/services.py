@@ -45,6 +45,10 @@ def _validate(*, msp, contact: Contact) -> None:
     if contact.is_primary and contact.client is None:
         raise ValidationError({"is_primary": "Only a contact of a client can be its primary contact."})
     contact.email = normalize_email(contact.email)
+    if contact.is_primary and contact.email:
+        problem = msp.primary_contact_email_problem(contact.email)
+        if problem:
+            raise ValidationError({"email": problem})
     if contact.email:
         clash = Contact.objects.alive().filter(msp=msp, client=contact.client).annotate(
             lemail=Lower("email")).filter(lemail=contact.email)
