@@ -19,7 +19,7 @@ from opsmerge.tenancy import msp_scope
 from . import throttle
 from .invites import acceptance_problem, invite_accept, invite_from_token
 from .models import TechGroup
-from .sessions import sessions_end, sessions_list
+from .sessions import session_record, sessions_end, sessions_list
 from .team import user_sign_out_everywhere
 from .team_forms import AcceptInviteForm, PasswordChangeForm
 
@@ -71,8 +71,9 @@ def password_change(request):
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        update_session_auth_hash(request, user)
+        update_session_auth_hash(request, user)  # this session continues under a new key
         ended = sessions_end(user, keep_session_key=request.session.session_key)
+        session_record(request, user)
         if user.msp_id:
             audit_record(msp=user.msp, actor=user, action="user.password_change", obj=user,
                          changes={"sessions_ended": ended})

@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.sessions.SessionActivityMiddleware",  # "last seen" of staff sessions (issue 13, item 7)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -149,9 +149,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # Failed sign-ins are limited by accounts.throttle (our Redis limiter, per email and per
 # IP, with the lockout email); allauth's own cache-based count of them is switched off.
 ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
-# Record every signed-in session on its requests (IP, user agent, last seen), however
-# it was made, so Settings → Team and "Your sessions" list them and can end them.
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are recorded at sign-in and touched at most every 5 minutes by
+# accounts.sessions (allauth's own tracking writes on every request).
+USERSESSIONS_TRACK_ACTIVITY = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -144,7 +144,7 @@ def test_sign_out_everywhere_ends_the_members_sessions(web, make_user):
     tech = make_user(Role.TECHNICIAN)
     theirs = Client()
     theirs.force_login(tech)
-    assert theirs.get(reverse("clients:list")).status_code == 200  # tracked on its first request
+    assert theirs.get(reverse("clients:list")).status_code == 200  # recorded at sign-in
     page = web.get(reverse("settings:team_member", args=[tech.pk])).content.decode()
     assert "Sign out everywhere" in page
     web.post(reverse("settings:team_member_sign_out", args=[tech.pk]))
@@ -203,16 +203,48 @@ def test_own_password_change_keeps_this_session_and_ends_the_others(login, make_
     assert other.get(reverse("clients:list")).status_code == 302
     tech.refresh_from_db()
     assert tech.check_password(new)
+    from allauth.usersessions.models import UserSession
+
+    assert list(UserSession.objects.filter(user=tech).values_list("session_key", flat=True)) == [
+        mine.session.session_key]  # this session is still listed, under its new key
 
 
 def test_my_sessions_lists_them_and_signs_out_the_others(login, make_user):
     tech = make_user(Role.TECHNICIAN)
     other = Client(HTTP_USER_AGENT="Firefox on the other laptop")
-    other.force_login(tech)
-    other.get(reverse("clients:list"))
+    assert other.post(reverse("accounts:login"), {"login": tech.email, "password": DEFAULT_PASSWORD}).status_code == 302
     mine = login(tech)
     page = mine.get(reverse("accounts:sessions")).content.decode()
     assert "Firefox on the other laptop" in page and "This browser" in page
     mine.post(reverse("accounts:sessions"))
     assert other.get(reverse("clients:list")).status_code == 302
     assert mine.get(reverse("clients:list")).status_code == 200
+
+
+def test_sessions_are_recorded_at_sign_in_and_touched_without_a_query_per_request(login, make_user, settings,
+                                                                                   django_assert_num_queries):
+    from allauth.usersessions.models import UserSession
+
+    tech = make_user(Role.TECHNICIAN)
+    web = login(tech)
+    [row] = UserSession.objects.filter(user=tech)
+    assert row.session_key == web.session.session_key
+    web.get(reverse("clients:list"))
+    first_seen = UserSession.objects.get(pk=row.pk).last_seen_at
+    web.get(reverse("clients:list"))
+    assert UserSession.objects.get(pk=row.pk).last_seen_at == first_seen  # no write within TOUCH_SECONDS
+
+
+def test_a_session_never_recorded_is_recorded_on_its_next_request(make_user):
+    """E.g. a session from before the table existed (or a browser test's injected cookie)."""
+    from allauth.usersessions.models import UserSession
+
+    tech = make_user(Role.TECHNICIAN)
+    web = Client(HTTP_USER_AGENT="Old browser")
+    web.force_login(tech)
+    UserSession.objects.filter(user=tech).delete()
+    session = web.session
+    session.pop("_opsmerge_session_seen")
+    session.save()
+    web.get(reverse("clients:list"))
+    assert UserSession.objects.get(user=tech).user_agent == "Old browser"
