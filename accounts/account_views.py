@@ -95,5 +95,5 @@ def my_sessions(request):
             ended = sessions_end(request.user, keep_session_key=current)
         messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
         return redirect("accounts:sessions")
-    return render(request, "accounts/sessions.html", {"sessions": sessions_list(request.user),
-                                                      "current_key": current})
+    sessions = sorted(sessions_list(request.user), key=lambda s: s.session_key != current)  # this browser first
+    return render(request, "accounts/sessions.html", {"sessions": sessions, "current_key": current})

@@ -87,3 +87,8 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
         **DjangoPasswordChangeForm.error_messages,
         "password_incorrect": "That is not your current password. Type it again.",
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = "Current password"
+        self.fields["new_password2"].label = "New password again"

@@ -89,3 +89,47 @@ def test_invite_accept_then_deactivation_ends_session_and_api_key(signed_in_page
         assert _api_status(api_url, token) in (401, 403)
     finally:
         tech_context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_own_sessions_and_password_change(chromium, live_server):
+    """Sign in through the form in two browsers; one signs the other out, then changes its password."""
+    from accounts.roles import Role
+    from accounts.tests.factories import DEFAULT_PASSWORD, MspFactory, UserFactory
+
+    msp = MspFactory(name="Northwind IT", slug="northwind-sessions")
+    user = UserFactory(msp=msp, role=Role.TECHNICIAN, email="sam@northwind.example", full_name="Sam Support")
+    contexts = [chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800},
+                                     user_agent=agent) for agent in ("Laptop Chromium", "Phone Browser")]
+    try:
+        laptop, phone = (context.new_page() for context in contexts)
+        for page in (laptop, phone):
+            page.goto(live_server.url + "/accounts/login/")
+            page.fill("input[name=login]", user.email)
+            page.fill("input[name=password]", DEFAULT_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector(".user-name:has-text('Sam Support')")
+        laptop.click(".user-menu summary")
+        laptop.click("text=Your sessions")
+        table = laptop.inner_text("[data-sessions]")
+        assert "Laptop Chromium" in table and "Phone Browser" in table
+        screenshot(laptop, "account-sessions")
+        laptop.click("[data-sign-out-others]")
+        laptop.wait_for_selector(".toast:has-text('Signed out of 1 other session')")
+        phone.goto(live_server.url + "/clients/")
+        assert "/accounts/login/" in phone.url
+
+        laptop.goto(live_server.url + "/accounts/password/change/")
+        laptop.fill("input[name=old_password]", DEFAULT_PASSWORD)
+        laptop.fill("input[name=new_password1]", PASSWORD)
+        laptop.fill("input[name=new_password2]", PASSWORD)
+        screenshot(laptop, "account-password-change")
+        laptop.click("button:has-text('Change password')")
+        laptop.wait_for_selector(".toast:has-text('Your password is changed')")
+        laptop.goto(live_server.url + "/clients/")
+        assert "/accounts/login/" not in laptop.url
+        user.refresh_from_db()
+        assert user.check_password(PASSWORD)
+    finally:
+        for context in contexts:
+            context.close()
