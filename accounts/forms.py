@@ -1,10 +1,12 @@
 import logging
 
-from allauth.account.forms import LoginForm
+from allauth.account.forms import LoginForm, SignupForm
+from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.db import transaction
 
 from opsmerge import ratelimit
 
@@ -45,6 +47,30 @@ class SignInForm(LoginForm):
             raise
         ratelimit.reset([(account_limit, email)])
         return cleaned
+
+
+class MspSignUpForm(SignupForm):
+    """MSP self-service sign-up (settings.ACCOUNT_FORMS["signup"]): the MSP's name,
+    the owner's name, work email and password. allauth validates the password and
+    answers an email that already has an account the same way as a new one (it
+    emails that address instead), so the form reveals nothing."""
+
+    msp_name = forms.CharField(label="MSP name", max_length=200,
+                               widget=forms.TextInput(attrs={"placeholder": "Brightwave IT", "autofocus": True}))
+    full_name = forms.CharField(label="Your name", max_length=150,
+                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+
+    field_order = ["msp_name", "full_name", "email", "password1"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Work email"
+        self.fields["email"].widget.attrs.pop("autofocus", None)
+        self.order_fields(self.field_order)
+
+    def save(self, request):
+        with transaction.atomic():  # the MSP, the user and its (unverified) email address, or nothing
+            return super().save(request)
 
 
 def _notify_lockout(email, limit):

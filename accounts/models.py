@@ -23,6 +23,9 @@ class Msp(models.Model):
     signup_email = models.EmailField(
         blank=True, editable=False,
         help_text="The owner's work email given at sign-up (not a client contact's address).")
+    require_mfa = models.BooleanField(
+        "Require MFA for everyone", default=True,
+        help_text="Every staff member must set up an authenticator app or a passkey before using OpsMerge.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

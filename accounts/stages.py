@@ -16,6 +16,7 @@ class SignupEmailVerificationStage(EmailVerificationStage):
     """
 
     def handle(self):
-        if not EmailAddress.objects.filter(user_id=self.login.user.pk).exists():
+        user = self.login.user  # None for a sign-up with an address that already has an account
+        if user is not None and not EmailAddress.objects.filter(user_id=user.pk).exists():
             return None, True
         return super().handle()

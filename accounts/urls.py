@@ -1,14 +1,21 @@
+from allauth.mfa.webauthn import views as webauthn_views
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
 from . import account_views
-from .views import PasswordResetView, SignInView
+from .views import PasswordReauthenticateView, PasswordResetView, SignInView, own_webauthn_key
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
+    path("reauthenticate/", PasswordReauthenticateView.as_view(), name="reauthenticate"),
+    path("2fa/webauthn/keys/<int:pk>/remove/", login_required(own_webauthn_key(webauthn_views.remove_webauthn)),
+         name="mfa_remove_webauthn"),
+    path("2fa/webauthn/keys/<int:pk>/edit/", login_required(own_webauthn_key(webauthn_views.edit_webauthn)),
+         name="mfa_edit_webauthn"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", PasswordResetView.as_view(
         template_name="accounts/password_reset.html",

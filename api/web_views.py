@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import Op
+from accounts.stepup import require_recent_mfa
 from opsmerge.forms import apply_service_errors
 from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.generic import msp_view
@@ -24,6 +25,7 @@ def _list(request, form, status=200):
 @never_cache
 @msp_view(Op.API_KEYS)
 @require_http_methods(["GET", "POST"])
+@require_recent_mfa  # creating a key: re-enter the second factor (issue 13)
 def api_key_list(request):
     if request.method == "GET":
         return _list(request, ApiKeyForm(user=request.user))

@@ -129,7 +129,7 @@ def _spread(total: int, buckets: Sequence[int]) -> list[int]:
 
 def _build_msp(*, label: str, slug: str, clients: int, contacts: int, sites: int, assets: int, tickets: int,
                invoices: int, rng: random.Random) -> Msp:
-    msp = Msp.objects.create(name=f"{label} Managed Services", slug=slug)
+    msp = Msp.objects.create(name=f"{label} Managed Services", slug=slug, require_mfa=False)
     password = make_password(BENCH_PASSWORD)
     User.objects.bulk_create([
         User(email=f"{role.value.replace('_', '-')}@{slug}.bench.example", full_name=f"{label} {role.label}",

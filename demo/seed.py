@@ -227,8 +227,9 @@ class DemoSeeder:
         with portal_invites_muted():
             self._platform_admin()
             for slug, name, domain in DEMO_MSPS:
-                msp, made = Msp.objects.get_or_create(slug=slug, defaults={"name": name,
-                                                                            "support_email": f"support@{domain}"})
+                msp, made = Msp.objects.get_or_create(slug=slug, defaults={
+                    "name": name, "support_email": f"support@{domain}",
+                    "require_mfa": False})  # demo sign-ins skip MFA enrolment (README)
                 self.count("msps", made)
                 staff = self._staff(msp, domain)
                 with msp_scope(msp):

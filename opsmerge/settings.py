@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",  # allauth's MFA pages use it
     "django_filters",
     "django_htmx",
     "django_celery_beat",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "opsmerge.middleware.RequestIdMiddleware",
     "opsmerge.middleware.TenantScopeMiddleware",
+    "accounts.mfa.RequireMfaMiddleware",  # after the scope: reuses the user's loaded MSP
 ]
 
 ROOT_URLCONF = "opsmerge.urls"
@@ -134,7 +136,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # MSP self-service sign-up at /accounts/signup/; private deployments set it off.
 OPSMERGE_SIGNUP_ENABLED = env.bool("OPSMERGE_SIGNUP_ENABLED", default=True)
-ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm"}
+ACCOUNT_FORMS = {"login": "accounts.forms.SignInForm", "signup": "accounts.forms.MspSignUpForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
@@ -146,6 +148,15 @@ ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "OpsMerge: "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_PREVENT_ENUMERATION = True
+# MFA (allauth.mfa): authenticator apps (TOTP), passkeys / security keys (WebAuthn) and
+# recovery codes; passkeys can also sign in on their own (they are two factors in one).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="OpsMerge")
+# WebAuthn needs a secure context; plain-HTTP origins other than localhost only in DEBUG.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Step-up (accounts.stepup): how long a re-entered second factor counts, in seconds.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("STEP_UP_SECONDS", default=5 * 60)
 # Failed sign-ins are limited by accounts.throttle (our Redis limiter, per email and per
 # IP, with the lockout email); allauth's own cache-based count of them is switched off.
 ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}

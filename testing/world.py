@@ -21,6 +21,7 @@ def extra_world_objects(*, label, msp, user, objects) -> dict:
     extra["tech_group"] = _tech_group(label=label, msp=msp)
     extra.update(_team(label=label, msp=msp, user=user, group=extra["tech_group"]))
     extra["client_logo"] = _client_logo(client=objects["client"])
+    extra["webauthn_authenticator"] = _webauthn_authenticator(label=label, user=user)
     extra.update(_merge_objects(label=label, msp=msp, user=user, objects=objects))
     return extra
 
@@ -36,6 +37,15 @@ def _merge_objects(*, label, msp, user, objects):
     candidate = DuplicateCandidate.objects.create(msp=msp, client_a=a, client_b=b, score=0.9,
                                                   reasons=[f"{label} looks alike"])
     return {"client_merge": merge, "duplicate_candidate": candidate}
+
+
+def _webauthn_authenticator(*, label, user):
+    """A passkey row of the world's user (mfa_edit_webauthn / mfa_remove_webauthn)."""
+    from allauth.mfa.webauthn.internal.auth import WebAuthn
+
+    from accounts.tests.webauthn import registration_response
+
+    return WebAuthn.add(user, f"{label} key", registration_response()).instance
 
 
 def _client_document(*, label, msp, client):

@@ -14,6 +14,7 @@ class MspFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"MSP {n}")
     slug = factory.Sequence(lambda n: f"msp-{n}")
+    require_mfa = False  # the model's default is on for new MSPs; tests that need it say so
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -71,6 +71,10 @@ def test_invite_accept_then_deactivation_ends_session_and_api_key(signed_in_page
         tech.fill("input[name=name]", "Tia's script")
         tech.select_option("select[name=role]", "read_only")
         tech.click("button:has-text('Create key')")
+        # Step-up (helper "auth"): creating a key asks for the password again, then goes on.
+        tech.wait_for_selector("input[name=password]")
+        tech.fill("input[name=password]", PASSWORD)
+        tech.press("input[name=password]", "Enter")
         token = tech.input_value("[data-api-token]")
         api_url = live_server.url + "/api/v1/clients/"
         assert _api_status(api_url, token) == 200

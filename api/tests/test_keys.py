@@ -12,6 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
+from accounts.tests.mfa_helpers import step_up
 from api.models import ApiKey
 from api.services import api_key_authenticate, api_key_create, api_key_revoke, parse_token, roles_grantable_by
 from clients.models import Client
@@ -183,6 +184,7 @@ def test_session_auth_works_for_the_browser_and_enforces_csrf(web, user, msp):
 def test_settings_page_creates_a_key_and_shows_the_token_once(web, msp):
     page = web.get("/settings/api-keys/")
     assert page.status_code == 200 and b"New key" in page.content
+    step_up(web)  # creating a key needs a fresh step-up (accounts.stepup)
     response = web.post("/settings/api-keys/", {"name": "PSA bridge", "role": Role.TECHNICIAN})
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("max-age=0")
@@ -195,6 +197,7 @@ def test_settings_page_creates_a_key_and_shows_the_token_once(web, msp):
 
 @pytest.mark.django_db
 def test_settings_page_shows_errors_at_the_field(web, msp):
+    step_up(web)
     response = web.post("/settings/api-keys/", {"name": "x", "role": Role.SUPER_ADMIN})
     assert response.status_code == 400
     assert "role" in response.context["form"].errors

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.roles import Role
+from accounts.tests.mfa_helpers import step_up
 from clients.models import Client, ClientMerge, DuplicateCandidate, DuplicateDismissal
 from clients.tests.factories import ClientFactory
 from contacts.models import Contact
@@ -38,6 +39,7 @@ def test_delete_page_shows_impact_and_rechecks_the_name(login, make_user, msp):
     TicketFactory(msp=msp, client=client)
     page = web.get(reverse("clients:delete", args=[client.pk])).content.decode()
     assert 'data-typed-confirm="Initech"' in page and "disabled" in page and 'data-impact="tickets.ticket.client"' in page
+    step_up(web)  # a permanent delete needs a fresh step-up (accounts.stepup)
     response = web.post(reverse("clients:delete", args=[client.pk]), {"typed_name": "initech"})
     assert response.status_code == 422 and "exact name" in response.content.decode()
     response = web.post(reverse("clients:delete", args=[client.pk]), {"typed_name": "Initech"})

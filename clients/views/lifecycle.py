@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.permissions import Op
+from accounts.stepup import step_up_required
 from opsmerge.views.generic import MspView, ObjectActionView, ObjectListView
 
 from ..lifecycle import client_archive, client_delete_impact, client_delete_permanently, client_restore
@@ -74,6 +75,8 @@ class ClientDeleteView(MspView):
 
     def post(self, request, pk):
         client = client_get(msp=self.msp, pk=pk)
+        if (step_up := step_up_required(request)) is not None:
+            return step_up  # re-enter the second factor first; this POST is carried out after it
         try:
             client_delete_permanently(msp=self.msp, client_id=client.pk, actor=request.user,
                                       typed_name=request.POST.get("typed_name", ""))

@@ -37,6 +37,7 @@ PK_BY_NAMESPACE = {
     "tickets": "ticket",
     "api_keys": "api_key",
     "imports": "import_job",
+    "mfa": "webauthn_authenticator",  # a staff user's passkey (allauth's global table, keyed by user)
 }
 KWARG_OBJECTS = {
     "client_pk": "client",
