@@ -163,3 +163,13 @@ def test_accept_page_for_unknown_token_is_404_and_attempts_are_limited(client, s
     settings.AUTH_THROTTLE = {"invite-accept-ip": {"attempts": 3, "window": 60}}
     url = reverse("accounts:invite_accept", kwargs={"token": "1." + "x" * 43})
     assert [client.get(url).status_code for _ in range(4)] == [404, 404, 404, 429]
+
+
+def test_an_invitee_of_an_msp_that_requires_mfa_is_sent_to_set_it_up(client, scoped, user):
+    Msp = type(scoped)
+    Msp.objects.filter(pk=scoped.pk).update(require_mfa=True)
+    invite = invite_create(msp=scoped, actor=user, email="mfa@example.com", role=Role.TECHNICIAN)
+    url = reverse("accounts:invite_accept", kwargs={"token": invite.token})
+    client.post(url, {"first_name": "Mo", "last_name": "Fa", "password1": PASSWORD, "password2": PASSWORD})
+    response = client.get(reverse("clients:list"))
+    assert response.status_code == 302 and response.url == reverse("mfa_index")

@@ -248,3 +248,15 @@ def test_a_session_never_recorded_is_recorded_on_its_next_request(make_user):
     session.save()
     web.get(reverse("clients:list"))
     assert UserSession.objects.get(user=tech).user_agent == "Old browser"
+
+
+def test_team_pages_never_show_another_msps_people_or_invites(client, two_msps):
+    alpha, bravo = two_msps
+    client.force_login(alpha.user)
+    body = client.get(reverse("settings:team")).content.decode()
+    assert "Alpha Technician" in body and "new@alpha.example" in body
+    assert "Bravo" not in body and "bravo.example" not in body
+    member = client.get(reverse("settings:team_member", args=[bravo.objects["team_user"].pk]))
+    assert member.status_code == 404
+    form = client.get(reverse("settings:team_invite")).content.decode()
+    assert "Bravo Service desk" not in form and "Alpha Service desk" in form
