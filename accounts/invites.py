@@ -94,8 +94,8 @@ def invite_create(*, msp, actor, email: str, role: str, tech_groups=(), send: bo
         for old in stale:
             if not old.is_expired:
                 raise ValidationError({"email": f"{email} already has a pending invite. Resend it from the list."})
-            old.revoked_at = now  # an expired invite makes way for the new one
-            old.save(update_fields=["revoked_at"])
+            old.revoked_at, old.revoked_by = now, actor  # an expired invite makes way for the new one
+            old.save(update_fields=["revoked_at", "revoked_by"])
         invite = Invite(msp=msp, email=email, role=role, invited_by=actor)
         token = _new_secret(invite)
         invite.full_clean(exclude=["msp", "invited_by", "token_hash", "tech_groups"])

@@ -34,5 +34,6 @@ def password_reset_limits():
 
 def invite_accept_limit():
     """Opening or submitting an invite link, per client IP: the links are unguessable,
-    this caps scanning for them and password guessing on the page."""
-    return _limit("invite-accept-ip", 30, 15 * 60)
+    this caps scanning for them. Generous enough for a whole office joining at once
+    from behind one NAT address (each invitee opens and submits the page a few times)."""
+    return _limit("invite-accept-ip", 60, 15 * 60)
