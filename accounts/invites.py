@@ -202,14 +202,17 @@ def acceptance_problem(invite: Invite) -> str | None:
 def invite_accept(*, invite: Invite, first_name: str, last_name: str, password: str | None = None) -> User:
     """Create the invitee's user in the invite's MSP with the invite's role and tech
     groups, and close the invite. `password=None` (Microsoft sign-in) leaves the user
-    without a usable password. Raises ValidationError with a message for the invitee."""
+    without a usable password, and names may then be blank (the email's local part is
+    used). Raises ValidationError with a message for the invitee."""
     first_name, last_name = " ".join((first_name or "").split()), " ".join((last_name or "").split())
     errors = {}
-    if not first_name:
-        errors["first_name"] = "Enter your first name."
-    if not last_name:
-        errors["last_name"] = "Enter your last name."
-    full_name = f"{first_name} {last_name}"
+    if password is not None:  # the invite page asks for both names
+        if not first_name:
+            errors["first_name"] = "Enter your first name."
+        if not last_name:
+            errors["last_name"] = "Enter your last name."
+    # Microsoft may leave out a name claim: use what it gave, else the address's local part.
+    full_name = " ".join(p for p in (first_name, last_name) if p) or invite.email.split("@")[0]
     if len(full_name) > User._meta.get_field("full_name").max_length:
         errors["last_name"] = "That name is too long."
     msp = invite.msp

@@ -59,8 +59,14 @@ def test_accept_without_password_leaves_no_usable_password(scoped, user):
     invite = invite_create(msp=scoped, actor=user, email="ms@example.com", role=Role.READ_ONLY)
     assert invite_open_for_email("MS@example.com").pk == invite.pk
     member = invite_accept(invite=invite_open_for_email("ms@example.com"), first_name="Mo", last_name="Soft")
-    assert not member.has_usable_password()
+    assert not member.has_usable_password() and member.full_name == "Mo Soft"
     assert invite_open_for_email("ms@example.com") is None
+
+
+def test_microsoft_acceptance_without_name_claims_uses_the_address(scoped, user):
+    invite = invite_create(msp=scoped, actor=user, email="no.names@example.com", role=Role.TECHNICIAN)
+    member = invite_accept(invite=invite, first_name="", last_name="")
+    assert member.full_name == "no.names"
 
 
 def test_resend_replaces_the_link_and_revoke_kills_it(scoped, user):
