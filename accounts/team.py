@@ -39,6 +39,11 @@ def grantable_roles(actor) -> list[tuple[str, str]]:
     return [(r.value, r.label) for r in Role if r != Role.SUPER_ADMIN or user_can(actor, Op.SUPER_ADMINS)]
 
 
+def may_manage(actor, user: User) -> bool:
+    """Whether `actor` may change `user` at all (for the page: services check again)."""
+    return user_can(actor, Op.USERS) and (user.role != Role.SUPER_ADMIN or user_can(actor, Op.SUPER_ADMINS))
+
+
 def _require_manageable(*, msp, actor, user: User) -> None:
     require(actor, Op.USERS)
     if user.msp_id != msp.pk:

@@ -11,7 +11,7 @@ from opsmerge.forms import MspForm
 
 from .invites import invite_create, invite_ttl
 from .models import TechGroup, User
-from .team import grantable_roles, user_change_role, user_set_tech_groups
+from .team import grantable_roles, may_manage, user_change_role, user_set_tech_groups
 
 
 class _TeamRoleForm(MspForm):
@@ -48,18 +48,17 @@ class TeamMemberForm(_TeamRoleForm):
     def __init__(self, *args, member: User, **kwargs):
         self.member = member
         super().__init__(*args, **kwargs)
-        role_choices = dict(self.fields["role"].choices)
-        if member.role not in role_choices:  # a Super Admin seen by an Admin: shown, not changeable
+        self.read_only = not may_manage(self.user, member)
+        if self.read_only:  # a Super Admin seen by an Admin: shown, not changeable
             self.fields["role"].choices = [(member.role, member.get_role_display())]
-            self.fields["role"].disabled = True
-        if not self.is_bound:
-            self.initial.update(role=member.role, tech_groups=list(member.tech_groups.all()))
+            for form_field in self.fields.values():
+                form_field.disabled = True
+        self.initial.update(role=member.role, tech_groups=list(member.tech_groups.all()))
 
     @transaction.atomic
     def save(self, *, actor=None):
         data = self.cleaned_data
-        if not self.fields["role"].disabled:
-            user_change_role(msp=self.msp, actor=actor, user=self.member, role=data["role"])
+        user_change_role(msp=self.msp, actor=actor, user=self.member, role=data["role"])
         user_set_tech_groups(msp=self.msp, actor=actor, user=self.member, groups=list(data["tech_groups"]))
         return self.member
 

@@ -6,6 +6,7 @@ MSP (404 for missing and foreign alike).
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -65,10 +66,16 @@ class TeamMemberView(ObjectEditView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "member": self.object}
 
+    def post(self, request, *args, **kwargs):
+        if not team.may_manage(request.user, self.get_object()):
+            raise PermissionDenied("Only a Super Admin can change a Super Admin.")
+        return super().post(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         member = self.object
         return {**kwargs, "member": member, "sessions": sessions_list(member) if member.is_active else [],
                 "is_self": member.pk == self.request.user.pk, "section_url": reverse(TEAM_URL),
+                "can_manage": team.may_manage(self.request.user, member),
                 "heading": str(member)}
 
     def get_cancel_url(self):

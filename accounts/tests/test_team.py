@@ -260,3 +260,32 @@ def test_team_pages_never_show_another_msps_people_or_invites(client, two_msps):
     assert member.status_code == 404
     form = client.get(reverse("settings:team_invite")).content.decode()
     assert "Bravo Service desk" not in form and "Alpha Service desk" in form
+
+
+def test_an_admin_sees_a_super_admin_read_only_and_cannot_post_changes(web, make_user, scoped):
+    boss = make_user(Role.SUPER_ADMIN, full_name="Bea Boss")
+    page = web.get(reverse("settings:team_member", args=[boss.pk])).content.decode()
+    assert "Only a Super Admin can change a Super Admin" in page
+    assert "data-deactivate" not in page and "Sign out everywhere" not in page
+    assert web.post(reverse("settings:team_member", args=[boss.pk]), {"role": Role.TECHNICIAN}).status_code == 403
+    assert web.post(reverse("settings:team_member_deactivate", args=[boss.pk])).status_code == 403
+    assert web.post(reverse("settings:team_member_sign_out", args=[boss.pk])).status_code == 403
+    boss.refresh_from_db()
+    assert boss.role == Role.SUPER_ADMIN and boss.is_active
+
+
+def test_invite_resend_and_revoke_through_the_page(web, scoped):
+    from django.core import mail
+
+    from accounts.models import Invite
+
+    web.post(reverse("settings:team_invite"), {"email": "ray@example.com", "role": Role.TECHNICIAN})
+    invite = Invite.objects.get(msp=scoped, email="ray@example.com")
+    assert web.post(reverse("settings:team_invite_resend", args=[invite.pk])).status_code == 302
+    assert len(mail.outbox) == 2
+    assert web.post(reverse("settings:team_invite_revoke", args=[invite.pk])).status_code == 302
+    invite.refresh_from_db()
+    assert invite.revoked_at is not None
+    assert 'data-invite="ray@example.com"' not in web.get(reverse("settings:team")).content.decode()
+    actions = set(AuditEvent.objects.filter(msp=scoped, object_type="invite").values_list("action", flat=True))
+    assert actions == {"invite.create", "invite.resend", "invite.revoke"}
