@@ -61,3 +61,14 @@ def test_api_refuses_it_on_the_email_attribute(api, msp):
     contact = ContactFactory(msp=msp, client=client, email=OWNER, is_primary=False)
     patch = api.patch(f"/api/v1/contacts/{contact.pk}/", {"is_primary": True}, format="json")
     assert patch.status_code == 400 and patch.json()["errors"][0]["attr"] == "email"
+
+
+def test_an_older_primary_contact_with_that_email_can_still_be_edited(msp, user):
+    """A row from before the rule is not blocked on unrelated edits (phone, inactive)."""
+    from contacts.services import contact_update
+
+    client = ClientFactory(msp=msp, name="Contoso")
+    legacy = ContactFactory(msp=msp, client=client, email=OWNER, is_primary=True)
+    with msp_scope(msp):
+        contact_update(msp=msp, contact=legacy, actor=user, phone="+44 20 7946 0000")
+        assert Contact.objects.get(pk=legacy.pk).phone
