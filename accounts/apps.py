@@ -6,14 +6,20 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from allauth.mfa import signals as mfa_signals
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import pre_delete
         from django.urls import path
 
+        from . import receivers
+
+        user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="accounts.signed_in_at")
+        mfa_signals.authenticator_added.connect(receivers.on_authenticator_added, dispatch_uid="accounts.mfa_added")
+
         from opsmerge.registry import SettingsPage, settings_pages
 
         from .models import TechGroup, User
-        from .sessions import on_user_logged_in
+        from .sessions import on_user_logged_in as record_session
         from .team import refuse_deleting_authors
 
         def urls():
@@ -25,7 +31,7 @@ class AccountsConfig(AppConfig):
                 path("tech-groups/<int:tech_group_pk>/", v.TechGroupEditView.as_view(), name="tech_group_edit"),
             ]
 
-        user_logged_in.connect(on_user_logged_in, dispatch_uid="accounts.record_session")
+        user_logged_in.connect(record_session, dispatch_uid="accounts.record_session")
         pre_delete.connect(refuse_deleting_authors, sender=User, dispatch_uid="accounts.refuse_deleting_authors")
 
         settings_pages.register(SettingsPage(

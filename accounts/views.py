@@ -19,6 +19,10 @@ class SignInView(LoginView):
         if settings.OPSMERGE_SIGNUP_ENABLED:
             context["msp_signup_url"] = reverse("account_signup")
         context["passkey_sign_in"] = reverse("mfa_login_webauthn")
+        from .adapter import microsoft_sign_in_app
+
+        if microsoft_sign_in_app() is not None:
+            context["microsoft_sign_in"] = reverse("entra_login")
         return context
 
 

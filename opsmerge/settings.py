@@ -148,6 +148,18 @@ ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "OpsMerge: "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 ACCOUNT_PREVENT_ENUMERATION = True
+# Sign in with Microsoft (accounts.entra): Entra ID's multi-tenant OpenID Connect endpoints
+# at M365_AUTHORITY_HOST. The app defaults to the Microsoft 365 app (M365_CLIENT_ID); a
+# separate registration can be named. The email must be verified (xms_edov) and belong
+# to a staff user or an open invite.
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the sign-in page POSTs (no sign-in started by a link)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # matching by email is ours (SocialAccountAdapter)
+SOCIALACCOUNT_STORE_TOKENS = False
+MICROSOFT_SIGNIN_ENABLED = env.bool("MICROSOFT_SIGNIN_ENABLED", default=True)
+MICROSOFT_SIGNIN_CLIENT_ID = env.str("MICROSOFT_SIGNIN_CLIENT_ID", default="")
+MICROSOFT_SIGNIN_CLIENT_SECRET = env.str("MICROSOFT_SIGNIN_CLIENT_SECRET", default="")
 # MFA (allauth.mfa): authenticator apps (TOTP), passkeys / security keys (WebAuthn) and
 # recovery codes; passkeys can also sign in on their own (they are two factors in one).
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]

@@ -44,7 +44,27 @@ def build_state(args) -> EmulatorState:
         for name, domains, tid in DEMO_TENANTS:
             tenant = state.add_tenant(name, domains, tid=tid)
             tenant.seed(users=args.users, devices=args.devices, managed=args.managed)
+        add_demo_msp_tenants(state)
     return state
+
+
+def add_demo_msp_tenants(state: EmulatorState) -> None:
+    """The demo MSPs' own tenants, with their staff as users: "Sign in with Microsoft"
+    on `make run` signs in as a demo staff member (opsmerge.demo, plain constants)."""
+    import uuid
+
+    from opsmerge.demo import DEMO_MSPS, DEMO_STAFF
+
+    for n, (slug, msp_name, domain) in enumerate(DEMO_MSPS):
+        tenant = state.add_tenant(msp_name, [domain, f"{slug}.onmicrosoft.com"],
+                                  tid=f"6f1b3c2a-1d4e-4c8a-9b7f-0a1b2c3d4f{n:02d}")
+        tenant.msp_own = True
+        for _role, mailbox, full_name in DEMO_STAFF:
+            first, _, last = full_name.partition(" ")
+            tenant.add("users", {"id": str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{mailbox}.{domain}")),
+                                 "displayName": full_name, "givenName": first, "surname": last,
+                                 "mail": f"{mailbox}@{domain}", "userPrincipalName": f"{mailbox}@{domain}",
+                                 "accountEnabled": True, "userType": "Member"})
 
 
 def main(argv=None) -> int:

@@ -12,7 +12,14 @@ Routes (see design/m365-sync.md §6):
        /v1.0/reports/authenticationMethods/userRegistrationDetails (paged)
   POST /{tid}/oauth2/v2.0/token with scope api://<id>/.default   CIPP-API's own app (state.cipp)
   GET  /api/ListTenants, /api/ListUsers?TenantFilter=, /api/ListDevices?TenantFilter=   CIPP-API subset
+  GET  /{tid}/oauth2/v2.0/authorize                      interactive sign-in (OIDC code flow, account chooser)
+  POST /{tid}/oauth2/v2.0/token grant_type=authorization_code   id_token (RS256, nonce) + delegated token
+  GET  /{tid}/discovery/v2.0/keys                        JWKS: the id_token signing key
+  GET  /oidc/userinfo                                    the signed-in user's claims (delegated token)
   GET/POST /_emulator/...                                control API (CLI use: counters, mutations)
+
+Sign-in issuers are per tenant, as Entra's: https://{host}/{tid}/v2.0; the multi-tenant
+discovery documents (organizations, common) publish the template .../{tenantid}/v2.0.
 """
 
 from __future__ import annotations
@@ -192,6 +199,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self._discovery(segs[0])
             if len(segs) == 4 and segs[1:] == ["oauth2", "v2.0", "token"] and method == "POST":
                 return self._token(segs[0])
+            if len(segs) == 4 and segs[1:] == ["oauth2", "v2.0", "authorize"] and method == "GET":
+                return self._authorize(segs[0], query)
+            if len(segs) == 4 and segs[1:] == ["discovery", "v2.0", "keys"] and method == "GET":
+                return self._send(200, self.server.state.jwks())
+            if segs == ["oidc", "userinfo"]:
+                return self._userinfo()
             if segs[-1] == "adminconsent" and len(segs) in (2, 3):
                 return self._adminconsent(segs[0], query)
             self._send(*_graph_error(404, "Request_ResourceNotFound", f"No route {method} /{path}"))
@@ -207,12 +220,20 @@ class Handler(BaseHTTPRequestHandler):
         if tid not in state.tenants and tid not in ("organizations", "common"):
             return self._aadsts(90002, tid)
         base = f"{self._base()}/{tid}"
+        issuer_tid = "{tenantid}" if tid in ("organizations", "common") else tid
         self._send(200, {
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
             "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "issuer": f"{self._base()}/{tid}/v2.0",
+            "issuer": f"{self._base()}/{issuer_tid}/v2.0",
             "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "response_types_supported": ["code", "id_token", "token"],
+            "userinfo_endpoint": f"{self._base()}/oidc/userinfo",
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "subject_types_supported": ["pairwise"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "name", "preferred_username", "email",
+                                 "oid", "tid", "ver", "given_name", "family_name", "xms_edov"],
         })
 
     def _token(self, tid: str):
@@ -222,6 +243,8 @@ class Handler(BaseHTTPRequestHandler):
         if self._apply_fault("token", tid):
             return
         state = self.server.state
+        if form.get("grant_type") == "authorization_code":
+            return self._code_token(tid, form)
         client_id = form.get("client_id", "")
         if form.get("scope", "").startswith("api://"):
             return self._cipp_token(tid, form)
@@ -245,6 +268,99 @@ class Handler(BaseHTTPRequestHandler):
         token = state.issue_token(tid)
         self._send(200, {"token_type": "Bearer", "expires_in": state.expires_in,
                          "ext_expires_in": state.expires_in, "access_token": token})
+
+    # -- interactive sign-in (OIDC authorization code flow) ---------------------------
+    def _authorize(self, tid: str, query: dict):
+        """The sign-in page: checks the app and redirect URI like Entra (errors shown on
+        the page, never sent to an unregistered redirect), then answers with a one-time
+        code for the account chosen (state.sign_in_as, or a click on the chooser)."""
+        self._count("authorize")
+        state = self.server.state
+        app = state.apps.get(query.get("client_id", ""))
+        redirect = query.get("redirect_uri", "")
+        if app is None:
+            return self._page(400, "AADSTS700016: Application with identifier "
+                                   f"'{query.get('client_id', '')}' was not found in the directory.")
+        if not redirect or (app.redirect_uris and redirect not in app.redirect_uris):
+            return self._page(400, "AADSTS50011: The redirect URI specified in the request does not match the "
+                                   "redirect URIs configured for the application.")
+        back = {"state": query.get("state", "")}
+        if query.get("response_type") != "code" or "openid" not in query.get("scope", "").split():
+            back.update(error="unsupported_response_type" if query.get("response_type") != "code" else "invalid_scope",
+                        error_description="AADSTS900144: this emulator serves the authorization code flow with "
+                                          "the openid scope.")
+            return self._send(302, b"", {"Location": f"{redirect}?{urlencode(back)}"})
+        choice = query.get("account") or state.sign_in_as
+        if choice is None:
+            return self._send(200, self._chooser_page(query), content_type="text/html; charset=utf-8")
+        found = None if choice == "cancel" else state.find_sign_in(choice)
+        if found is None or (tid not in ("organizations", "common") and found[0].tid != tid):
+            back.update(error="access_denied", error_description="AADSTS50126: the user canceled or could not "
+                                                                 "sign in.")
+            return self._send(302, b"", {"Location": f"{redirect}?{urlencode(back)}"})
+        tenant, user = found
+        code = uuid.uuid4().hex + uuid.uuid4().hex
+        with state.lock:
+            state.auth_codes[code] = {"client_id": app.client_id, "redirect_uri": redirect, "tid": tenant.tid,
+                                      "oid": user["id"], "nonce": query.get("nonce"), "scope": query["scope"],
+                                      "expires": time.monotonic() + 600}
+        back["code"] = code
+        self._send(302, b"", {"Location": f"{redirect}?{urlencode(back)}"})
+
+    def _chooser_page(self, query: dict) -> str:
+        rows = [f'<li><a href="{html.escape("?" + urlencode({**query, "account": user["mail"]}))}">'
+                f'{html.escape(user.get("displayName", ""))} &lt;{html.escape(user["mail"])}&gt;</a> '
+                f'<small>{html.escape(tenant.display_name)}</small></li>'
+                for tenant, user in self.server.state.sign_in_accounts()[:50]]
+        cancel = html.escape("?" + urlencode({**query, "account": "cancel"}))
+        return ("<!doctype html><title>Sign in to your account</title><h1>Microsoft 365 emulator</h1>"
+                "<p>Pick an account</p><ul>" + "".join(rows) + f'</ul><a href="{cancel}">Cancel</a>')
+
+    def _page(self, status: int, message: str):
+        self._send(status, f"<!doctype html><title>Sign in</title><h1>Sorry, but we’re having trouble signing "
+                           f"you in.</h1><p>{html.escape(message)}</p>", content_type="text/html; charset=utf-8")
+
+    def _code_token(self, tid: str, form: dict):
+        """Redeem an authorization code (client_secret_post or client_secret_basic)."""
+        import jwt
+
+        state = self.server.state
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            from urllib.parse import unquote
+
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+            client_id, secret = unquote(client_id), unquote(secret)
+        app = state.apps.get(client_id)
+        if app is None:
+            return self._aadsts(700016, tid, client_id)
+        if secret != app.secret:
+            return self._aadsts(7000215, tid, client_id)
+        with state.lock:
+            grant = state.auth_codes.pop(form.get("code", ""), None)  # one use, even when refused below
+        if grant is None or grant["expires"] < time.monotonic() or grant["client_id"] != client_id \
+                or grant["redirect_uri"] != form.get("redirect_uri"):
+            return self._send(400, {"error": "invalid_grant", "error_codes": [70000],
+                                    "error_description": "AADSTS70000: The provided authorization code is invalid "
+                                                         "or has expired."})
+        tenant = state.tenants[grant["tid"]]
+        user = tenant.objects["users"][grant["oid"]]
+        claims = state.id_token_claims(tenant, user, issuer=f"{self._base()}/{tenant.tid}/v2.0",
+                                       client_id=client_id, nonce=grant["nonce"])
+        id_token = jwt.encode(claims, state.signing_key, algorithm="RS256", headers={"kid": state.signing_kid})
+        access = f"emu-user.{uuid.uuid4().hex}"
+        with state.lock:
+            state.user_tokens[access] = claims
+        self._send(200, {"token_type": "Bearer", "scope": grant["scope"], "expires_in": state.expires_in,
+                         "ext_expires_in": state.expires_in, "access_token": access, "id_token": id_token})
+
+    def _userinfo(self):
+        auth = self.headers.get("Authorization", "")
+        claims = self.server.state.user_tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
+        if claims is None:
+            return self._send(*_graph_error(401, "InvalidAuthenticationToken", "Access token is empty or invalid."))
+        self._send(200, {k: claims[k] for k in ("sub", "name", "family_name", "given_name", "email")})
 
     def _cipp_token(self, tid: str, form: dict):
         """Client credentials for the CIPP-API app, in the MSP's own tenant."""
@@ -285,7 +401,7 @@ class Handler(BaseHTTPRequestHandler):
         if not state.cipp.has_role:
             return self._send(403, {"error": "Forbidden: this API client has no role"})
         with state.lock:
-            tenants = [t for t in state.tenants.values() if t.tid != state.cipp.tid]
+            tenants = [t for t in state.tenants.values() if t.tid != state.cipp.tid and not t.msp_own]
             if endpoint == "ListTenants":
                 return self._send(200, [{"customerId": t.tid, "defaultDomainName": t.domains[0],
                                          "displayName": t.display_name,

@@ -117,6 +117,7 @@ class EmuTenant:
         self.tid = tid
         self.display_name = display_name
         self.domains = list(domains)
+        self.msp_own = False  # an MSP's own tenant (staff sign-in), not a managed customer: CIPP leaves it out
         self.consented = consented
         self.roles = set(roles)
         self.intune = intune
@@ -389,6 +390,14 @@ class EmulatorState:
         # to show a chooser page (demo).
         self.consent_answer: tuple[str, str] | None = None
         self.cipp: CippApi | None = None  # the CIPP-API routes (/api/...) answer 404 until set
+        # Interactive sign-in (OIDC authorization code flow): who "signs in" on the
+        # authorize page — a user's email, "cancel", or None to show an account chooser.
+        self.sign_in_as: str | None = None
+        self.auth_codes: dict[str, dict] = {}  # one-time code -> the sign-in it stands for
+        self.user_tokens: dict[str, dict] = {}  # delegated access token -> id_token claims (userinfo)
+        self.id_token_lifetime = 3600
+        self._signing_key = None
+        self.signing_kid = uuid.uuid4().hex[:16]
 
     # -- setup -------------------------------------------------------------------
     def add_app(self, client_id: str, secret: str, redirect_uris=()) -> App:
@@ -418,6 +427,54 @@ class EmulatorState:
         with self.lock:
             self.counts.clear()
             self.queries.clear()
+
+    # -- interactive sign-in (OIDC) -----------------------------------------------------
+    @property
+    def signing_key(self):
+        """The RSA key id_tokens are signed with (published at .../discovery/v2.0/keys)."""
+        with self.lock:
+            if self._signing_key is None:
+                from cryptography.hazmat.primitives.asymmetric import rsa
+
+                self._signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return self._signing_key
+
+    def jwks(self) -> dict:
+        import json
+
+        from jwt.algorithms import RSAAlgorithm
+
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.signing_key.public_key()))
+        return {"keys": [{**jwk, "kid": self.signing_kid, "use": "sig", "alg": "RS256"}]}
+
+    def sign_in_accounts(self) -> list[tuple[EmuTenant, dict]]:
+        """Who can sign in interactively: every enabled member with a mailbox, in every tenant."""
+        with self.lock:
+            return [(t, u) for t in self.tenants.values() for oid, u in t.objects["users"].items()
+                    if t.live("users", oid) and u.get("mail") and u.get("accountEnabled", True)
+                    and u.get("userType", "Member") == "Member"]
+
+    def find_sign_in(self, email: str) -> tuple[EmuTenant, dict] | None:
+        email = email.lower()
+        return next(((t, u) for t, u in self.sign_in_accounts() if u["mail"].lower() == email), None)
+
+    def id_token_claims(self, tenant: EmuTenant, user: dict, *, issuer: str, client_id: str, nonce: str | None) -> dict:
+        """The claims Entra puts in a v2.0 id_token (openid profile email), with
+        xms_edov (email domain owner verified) when the mail's domain is one of the
+        tenant's verified domains."""
+        now = int(time.time())
+        domain = user["mail"].rsplit("@", 1)[-1].lower()
+        claims = {
+            "ver": "2.0", "iss": issuer, "aud": client_id, "iat": now, "nbf": now,
+            "exp": now + self.id_token_lifetime, "tid": tenant.tid, "oid": user["id"],
+            "sub": uuid.uuid5(uuid.NAMESPACE_URL, f"{client_id}:{user['id']}").hex,
+            "name": user.get("displayName", ""), "given_name": user.get("givenName") or "",
+            "family_name": user.get("surname") or "", "preferred_username": user.get("userPrincipalName", ""),
+            "email": user["mail"], "xms_edov": domain in {d.lower() for d in tenant.domains},
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        return claims
 
     # -- tokens ----------------------------------------------------------------------
     def issue_token(self, tid: str) -> str:
