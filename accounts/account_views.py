@@ -8,6 +8,7 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -17,6 +18,7 @@ from opsmerge.forms import apply_service_errors
 from opsmerge.tenancy import msp_scope
 
 from . import throttle
+from .adapter import microsoft_sign_in_app
 from .invites import acceptance_problem, invite_accept, invite_from_token
 from .models import TechGroup
 from .sessions import session_record, sessions_end, sessions_list
@@ -47,6 +49,7 @@ def invite_accept_page(request, token):
         return render(request, "accounts/invite_accept.html", context)
     with msp_scope(invite.msp):
         context["groups"] = list(TechGroup.objects.filter(msp=invite.msp, invitetechgroup__invite=invite))
+    context["microsoft_sign_in"] = reverse("entra_login") if microsoft_sign_in_app() else None
     form = AcceptInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

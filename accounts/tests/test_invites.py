@@ -179,3 +179,12 @@ def test_an_invitee_of_an_msp_that_requires_mfa_is_sent_to_set_it_up(client, sco
     client.post(url, {"first_name": "Mo", "last_name": "Fa", "password1": PASSWORD, "password2": PASSWORD})
     response = client.get(reverse("clients:list"))
     assert response.status_code == 302 and response.url == reverse("mfa_index")
+
+
+def test_accept_page_offers_microsoft_only_when_configured(client, scoped, user, settings):
+    settings.MICROSOFT_SIGNIN_ENABLED, settings.MICROSOFT_SIGNIN_CLIENT_ID = True, "app-1"
+    invite = invite_create(msp=scoped, actor=user, email="ms2@example.com", role=Role.TECHNICIAN)
+    url = reverse("accounts:invite_accept", kwargs={"token": invite.token})
+    assert reverse("entra_login") in client.get(url).content.decode()
+    settings.MICROSOFT_SIGNIN_ENABLED = False
+    assert reverse("entra_login") not in client.get(url).content.decode()
