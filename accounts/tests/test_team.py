@@ -289,3 +289,15 @@ def test_invite_resend_and_revoke_through_the_page(web, scoped):
     assert 'data-invite="ray@example.com"' not in web.get(reverse("settings:team")).content.decode()
     actions = set(AuditEvent.objects.filter(msp=scoped, object_type="invite").values_list("action", flat=True))
     assert actions == {"invite.create", "invite.resend", "invite.revoke"}
+
+
+def test_the_auth_backend_itself_refuses_an_inactive_users_live_session(make_user):
+    """Without the service (no session deleted): allauth's backend, a ModelBackend,
+    answers no user for an inactive one, so is_active alone ends access."""
+    tech = make_user(Role.TECHNICIAN)
+    theirs = Client()
+    assert theirs.post(reverse("accounts:login"), {"login": tech.email, "password": DEFAULT_PASSWORD}).status_code == 302
+    assert theirs.get(reverse("clients:list")).status_code == 200
+    User.objects.filter(pk=tech.pk).update(is_active=False)
+    response = theirs.get(reverse("clients:list"))
+    assert response.status_code == 302 and "/login/" in response.url
