@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -32,6 +34,8 @@ from opsmerge.tenancy import msp_scope, unscoped
 from .models import Invite, InviteTechGroup, Msp, TechGroup, TechGroupMember, User
 from .permissions import Op, require
 from .team import require_may_grant
+
+logger = logging.getLogger(__name__)
 
 
 def invite_ttl() -> timedelta:
@@ -55,14 +59,24 @@ def invite_link(token: str) -> str:
 
 
 def _send(*, invite: Invite, token: str) -> None:
+    """Email the link; a mail server failure leaves the invite pending (Resend retries)."""
     msp = invite.msp
+    try:
+        _deliver(invite=invite, token=token, msp=msp)
+    except (OSError, smtplib.SMTPException) as exc:
+        logger.warning("invite %s: email not sent: %s", invite.pk, exc)
+        raise ValidationError(f"The invite for {invite.email} is saved, but the email could not be sent right now. "
+                              "Use Resend on the Team page in a moment.") from None
+    now = timezone.now()
+    Invite.objects.filter(msp=msp, pk=invite.pk).update(sent_at=now, send_count=invite.send_count + 1)
+    invite.sent_at, invite.send_count = now, invite.send_count + 1
+
+
+def _deliver(*, invite: Invite, token: str, msp) -> None:
     send_templated(template="accounts/email/invite", to=[invite.email], context={
         "msp": msp, "invite": invite, "link": invite_link(token), "inviter": invite.invited_by,
         "ttl_days": invite_ttl().days, "role": invite.get_role_display(),
     }, reply_to=[msp.support_email] if msp.support_email else None)
-    now = timezone.now()
-    Invite.objects.filter(msp=msp, pk=invite.pk).update(sent_at=now, send_count=invite.send_count + 1)
-    invite.sent_at, invite.send_count = now, invite.send_count + 1
 
 
 def _normalise_email(email: str) -> str:

@@ -188,3 +188,20 @@ def test_accept_page_offers_microsoft_only_when_configured(client, scoped, user,
     assert reverse("entra_login") in client.get(url).content.decode()
     settings.MICROSOFT_SIGNIN_ENABLED = False
     assert reverse("entra_login") not in client.get(url).content.decode()
+
+
+def test_a_mail_server_failure_leaves_the_invite_pending_with_a_clear_message(web, scoped, monkeypatch):
+    import smtplib
+
+    def refuse(self, *args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("connection closed")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    response = web.post(reverse("settings:team_invite"), {"email": "down@example.com", "role": Role.TECHNICIAN})
+    assert response.status_code == 200 and "could not be sent right now" in response.content.decode()
+    invite = Invite.objects.get(msp=scoped, email="down@example.com")
+    assert invite.send_count == 0 and invite.is_open
+    monkeypatch.undo()
+    web.post(reverse("settings:team_invite_resend", args=[invite.pk]))
+    invite.refresh_from_db()
+    assert invite.send_count == 1 and len(mail.outbox) == 1
