@@ -48,3 +48,7 @@ class AccountsConfig(AppConfig):
             "team", "Team", "settings:team", op="users", urls=team_urls,
             description="Invite staff, change roles, deactivate users who leave.",
             count=lambda *, msp: User.objects.filter(msp=msp, is_active=True).count()), before="tech_groups")
+
+        from .security_settings import register as register_security_settings
+
+        register_security_settings()  # Settings → Sign-in security (issue 13: require MFA for everyone)

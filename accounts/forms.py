@@ -1,18 +1,13 @@
-import logging
-
 from allauth.account.forms import LoginForm, SignupForm
+from allauth.mfa.base.forms import AuthenticateForm, ReauthenticateForm
 from django import forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 
 from opsmerge import ratelimit
 
-from . import throttle
-
-logger = logging.getLogger(__name__)
+from . import notify, throttle
 
 
 class SignInForm(LoginForm):
@@ -43,7 +38,7 @@ class SignInForm(LoginForm):
         except ValidationError:
             used_up = ratelimit.record(pairs)
             if account_limit in used_up:
-                _notify_lockout(email, account_limit)
+                notify.lockout(email=email, limit=account_limit, what="sign-in")
             raise
         ratelimit.reset([(account_limit, email)])
         return cleaned
@@ -73,23 +68,6 @@ class MspSignUpForm(SignupForm):
             return super().save(request)
 
 
-def _notify_lockout(email, limit):
-    """Tell the account's owner (if the account exists) that sign-in is paused."""
-    user = get_user_model().objects.filter(email=email, is_active=True).first()
-    if user is None:
-        return
-    minutes = limit.window_seconds // 60
-    send_mail(
-        "OpsMerge: sign-in paused after repeated wrong passwords",
-        f"Hello {user.get_short_name()},\n\nThere were {limit.max_attempts} sign-in attempts with a wrong "
-        f"password for {user.email}. New sign-ins to this account are paused for up to {minutes} minutes. "
-        "Sessions where you are already signed in are not affected.\n\nIf this was not you, reset your "
-        "password once the pause ends and tell your administrator.\n",
-        None, [user.email], fail_silently=True,
-    )
-    logger.warning("auth throttle: sign-in paused for user %s", user.pk)
-
-
 class ThrottledPasswordResetForm(PasswordResetForm):
     """Password reset with per-email and per-IP limits. Every request counts, whether
     or not the email has an account, so the limit reveals nothing."""
@@ -112,3 +90,41 @@ class ThrottledPasswordResetForm(PasswordResetForm):
             raise ValidationError(f"Too many reset requests. {blocked}", code="too_many_attempts") from None
         ratelimit.record(pairs)  # every request counts toward the limit
         return cleaned
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        """Queued, not sent in the request: a known address answers as fast as an unknown one."""
+        notify.send_later(template="accounts/email/password_reset", to=[to_email], context=context)
+
+
+class ThrottledMfaCodeMixin:
+    """allauth's second-factor code forms (sign-in and step-up) with our limits, per
+    user and per IP; the user is emailed when their limit is used up. allauth's own
+    count of failures is off (ACCOUNT_RATE_LIMITS["login_failed"])."""
+
+    def clean_code(self):
+        from allauth.core import context
+
+        request = context.request
+        account_limit, ip_limit = throttle.mfa_limits()
+        pairs = [(account_limit, str(self.user.pk)), (ip_limit, ratelimit.client_ip(request) if request else "unknown")]
+        try:
+            ratelimit.check(pairs)
+        except ratelimit.Blocked as blocked:
+            raise ValidationError(f"Too many codes tried. {blocked}", code="too_many_attempts") from None
+        try:
+            code = super().clean_code()
+        except ValidationError:
+            if account_limit in ratelimit.record(pairs):
+                notify.lockout(email=self.user.email, limit=account_limit, what="two-step sign-in")
+            raise
+        ratelimit.reset([(account_limit, str(self.user.pk))])
+        return code
+
+
+class MfaAuthenticateForm(ThrottledMfaCodeMixin, AuthenticateForm):
+    pass
+
+
+class MfaReauthenticateForm(ThrottledMfaCodeMixin, ReauthenticateForm):
+    pass

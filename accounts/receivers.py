@@ -10,9 +10,14 @@ SIGNED_IN_AT_SESSION_KEY = "opsmerge_signed_in_at"
 def on_user_logged_in(sender, request, user, **kwargs):
     """Remember when this session signed in (any way: password, passkey, Microsoft,
     email confirmation): a first second factor may be added without a step-up right
-    after (accounts.adapter.AccountAdapter.is_reauthentication_required)."""
+    after (accounts.adapter.AccountAdapter.is_reauthentication_required); note the
+device, emailing the user when it is a new one (accounts.devices)."""
     if request is not None and hasattr(request, "session"):
         request.session[SIGNED_IN_AT_SESSION_KEY] = time.time()
+        if hasattr(request, "COOKIES"):
+            from .devices import on_sign_in
+
+            on_sign_in(request, user)
 
 
 def on_authenticator_added(sender, request, user, authenticator, **kwargs):

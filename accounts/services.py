@@ -34,6 +34,15 @@ def msp_sign_up(*, msp_name: str, full_name: str, email: str, password: str, use
     return user
 
 
-def msp_set_require_mfa(*, msp: Msp, require: bool) -> None:
+@transaction.atomic
+def msp_set_require_mfa(*, msp: Msp, require: bool, actor=None) -> bool:
+    """Switch "require MFA for everyone"; True when it changed (audited)."""
+    from opsmerge.audit import audit_record
+
+    if msp.require_mfa == require:
+        return False
     Msp.objects.filter(pk=msp.pk).update(require_mfa=require)
     msp.require_mfa = require
+    audit_record(msp=msp, actor=actor, action="msp.require_mfa", obj=msp,
+                 changes={"require_mfa": [not require, require]})
+    return True

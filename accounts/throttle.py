@@ -1,4 +1,5 @@
-"""Brute-force limits for staff sign-in, password reset and invite links (issue 13, items 2 and 5).
+"""Brute-force limits for staff sign-in, password reset, MFA codes and invite
+acceptance (issue 13, items 2 and 5).
 
 The named limits of the core limiter (opsmerge.ratelimit), one per (limit, identity):
 per account (the email typed, whether or not an account has it, so the answer never
@@ -30,6 +31,13 @@ def sign_in_limits():
 
 def password_reset_limits():
     return (_limit("reset-account", 5, 60 * 60), _limit("reset-ip", 30, 60 * 60))
+
+
+def mfa_limits():
+    """Second-factor codes (authenticator app, recovery code) at sign-in and step-up:
+    per user and per IP. A 6-digit code has a million values; 10 tries per 15 minutes
+    makes guessing hopeless."""
+    return (_limit("mfa-account", 10, 15 * 60), _limit("mfa-ip", 100, 15 * 60))
 
 
 def invite_accept_limit():

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.sessions.SessionActivityMiddleware",  # "last seen" of staff sessions (issue 13, item 7)
+    "accounts.devices.DeviceCookieMiddleware",  # the cookie a sign-in's new-device check chose
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -120,6 +121,12 @@ AUTH_USER_MODEL = "accounts.User"
 OPSMERGE_TENANT_MODEL = "accounts.Msp"
 OPSMERGE_PERMISSION_POLICY = "accounts.permissions"
 AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+# scrypt first (accounts/hashers.py: memory-hard, ~50 ms); PBKDF2 hashes made before
+# still verify and are upgraded at the next sign-in.
+PASSWORD_HASHERS = ["accounts.hashers.ScryptPasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+PASSWORD_SCRYPT_LOG2_N = env.int("PASSWORD_SCRYPT_LOG2_N", default=14)
+PASSWORD_SCRYPT_BLOCK_SIZE = env.int("PASSWORD_SCRYPT_BLOCK_SIZE", default=8)
+PASSWORD_SCRYPT_PARALLELISM = env.int("PASSWORD_SCRYPT_PARALLELISM", default=1)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -163,6 +170,8 @@ MICROSOFT_SIGNIN_CLIENT_SECRET = env.str("MICROSOFT_SIGNIN_CLIENT_SECRET", defau
 # MFA (allauth.mfa): authenticator apps (TOTP), passkeys / security keys (WebAuthn) and
 # recovery codes; passkeys can also sign in on their own (they are two factors in one).
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {"authenticate": "accounts.forms.MfaAuthenticateForm",  # our limits on second-factor codes
+             "reauthenticate": "accounts.forms.MfaReauthenticateForm"}
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="OpsMerge")
 # WebAuthn needs a secure context; plain-HTTP origins other than localhost only in DEBUG.

@@ -117,3 +117,28 @@ def test_permanent_delete_needs_a_step_up(client):
     assert response.status_code == 302 and response.url == reverse("clients:archived")
     with msp_scope(user.msp):
         assert not type(doomed).objects.filter(pk=doomed.pk).exists()
+
+
+def test_admins_switch_require_mfa_after_a_step_up(client, user, make_user):
+    from opsmerge.models import AuditEvent
+    from opsmerge.tenancy import msp_scope
+
+    enrol_totp(make_user(full_name="Tina Totp"))
+    client.force_login(user)
+    page = client.get(reverse("settings:security"))
+    assert page.status_code == 200 and page.context["enrolled"] == 1 and "Tina Totp" in page.content.decode()
+    response = client.post(reverse("settings:security"), {"require_mfa": "on"})
+    assert response.status_code == 302 and response.url.startswith(reverse("account_reauthenticate"))
+    user.msp.refresh_from_db()
+    assert user.msp.require_mfa is False
+    response = client.post(response.url, {"password": DEFAULT_PASSWORD})  # the suspended POST is replayed
+    user.msp.refresh_from_db()
+    assert user.msp.require_mfa is True
+    with msp_scope(user.msp):
+        assert AuditEvent.objects.filter(msp=user.msp, action="msp.require_mfa").count() == 1
+    assert client.get(reverse("clients:list")).url == reverse("mfa_index")  # now they must enrol too
+
+
+def test_technicians_cannot_change_sign_in_security(client, make_user):
+    client.force_login(make_user(role=Role.TECHNICIAN))
+    assert client.get(reverse("settings:security")).status_code == 403
