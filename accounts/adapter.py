@@ -106,6 +106,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request, sociallogin):
         from .models import User
 
+        if sociallogin.state.get("process") == "connect":
+            # Linking happens only by signing in with a matching verified email; a
+            # signed-in session (perhaps a stolen one) cannot attach another identity.
+            _refuse(request, "A Microsoft account is linked by signing in with it.")
         if sociallogin.is_existing:
             user = sociallogin.user
             if user.msp_id is None:

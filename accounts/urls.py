@@ -11,6 +11,10 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", SignInView.as_view(), name="login"),
+    # Not offered: a staff user's email is managed by their MSP (Team), and Microsoft
+    # accounts are linked only by signing in with them (accounts.adapter).
+    path("email/", RedirectView.as_view(pattern_name="mfa_index"), name="allauth_email_redirect"),
+    path("3rdparty/", RedirectView.as_view(pattern_name="mfa_index"), name="allauth_connections_redirect"),
     path("reauthenticate/", PasswordReauthenticateView.as_view(), name="reauthenticate"),
     path("2fa/webauthn/keys/<int:pk>/remove/", login_required(own_webauthn_key(webauthn_views.remove_webauthn)),
          name="mfa_remove_webauthn"),

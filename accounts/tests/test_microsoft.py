@@ -166,3 +166,16 @@ def test_id_token_checks(m365_emulator, tenant):
         verify_id_token(forged, jwks=jwks, **CHECK)
     with pytest.raises(OAuth2Error):
         verify_id_token(_token(m365_emulator, tenant), jwks=jwks, **{**CHECK, "nonce": None})
+
+
+def test_a_signed_in_user_cannot_attach_another_microsoft_account(client, m365_emulator, tenant):
+    person(tenant, "tom@brightwave.example")
+    user = UserFactory(email="tom@brightwave.example")
+    client.force_login(UserFactory(email="someone.else@brightwave.example"))
+    m365_emulator.state.sign_in_as = "tom@brightwave.example"
+    start = client.post(reverse("entra_login"), {"process": "connect"})
+    answer = requests.get(start.url, verify=str(m365_emulator.ca_path), allow_redirects=False, timeout=5)
+    back = urlsplit(answer.headers["Location"])
+    client.get(f"{back.path}?{back.query}")
+    assert not SocialAccount.objects.exists()
+    assert user.pk != int(client.session["_auth_user_id"])

@@ -60,3 +60,12 @@ def test_seed_demo_builds_the_demo_and_is_idempotent(capsys):
     call_command("seed_demo")
     assert row_counts() == first
     assert "nothing to do" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_demo_sign_ins_skip_mfa_enrolment(client):
+    """make run's demo MSPs do not require MFA (README): a demo user signs in straight to the app."""
+    call_command("seed_demo", verbosity=0)
+    response = client.post("/accounts/login/", {"login": "admin@brightwave.example", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/clients/").status_code == 200
