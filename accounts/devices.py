@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from opsmerge import ratelimit
+from opsmerge.tenancy import msp_scope
 
 COOKIE_NAME = "opsmerge_device"
 COOKIE_AGE = 400 * 24 * 60 * 60  # browsers cap cookie lifetimes at 400 days
@@ -37,20 +38,26 @@ def _method(request, user) -> str:
 def on_sign_in(request, user) -> None:
     """Called from the user_logged_in receiver. A login made outside an HTTP request
     (no client address: the test client's force_login, a shell) is no device."""
+    if not request.META.get("REMOTE_ADDR") or user.msp_id is None:
+        return
+    with msp_scope(user.msp):
+        _check(request, user)
+
+
+def _check(request, user) -> None:
     from . import notify
     from .models import SignInDevice
 
-    if not request.META.get("REMOTE_ADDR"):
-        return
     token = request.COOKIES.get(COOKIE_NAME, "")
     now = timezone.now()
-    if token and SignInDevice.objects.filter(user=user, token_hash=_hash(token)).update(last_seen_at=now):
+    mine = SignInDevice.objects.filter(msp_id=user.msp_id, user=user)
+    if token and mine.filter(token_hash=_hash(token)).update(last_seen_at=now):
         return
-    first_ever = not SignInDevice.objects.filter(user=user).exists()
+    first_ever = not mine.exists()
     token = secrets.token_urlsafe(32)
     ip = ratelimit.client_ip(request)
     user_agent = request.headers.get("User-Agent", "")[:300]
-    SignInDevice.objects.create(user=user, token_hash=_hash(token), user_agent=user_agent,
+    SignInDevice.objects.create(msp_id=user.msp_id, user=user, token_hash=_hash(token), user_agent=user_agent,
                                 ip=ip if _is_ip(ip) else None, created_at=now, last_seen_at=now)
     setattr(request, _PENDING, token)
     if not first_ever:

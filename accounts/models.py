@@ -215,20 +215,21 @@ class InviteTechGroup(MspOwnedModel):
         constraints = [models.UniqueConstraint(fields=["msp", "invite", "group"], name="invitetechgroup_unique")]
 
 
-class SignInDevice(models.Model):
+class SignInDevice(MspOwnedModel):
     """A browser a staff user has signed in from, known by a random token in a
     long-lived cookie (only its SHA-256 is stored). A sign-in from a browser without a
-    known token emails the user (accounts.devices). Global like the user: no MSP."""
+    known token emails the user (accounts.devices). Platform admins (no MSP) have none."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_devices")
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64)
     user_agent = models.CharField(max_length=300, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-last_seen_at"])]
+        constraints = [models.UniqueConstraint(fields=["msp", "token_hash"], name="signindevice_msp_token_unique")]
+        indexes = [models.Index(fields=["msp", "user", "-last_seen_at"])]
 
     def __str__(self):
         return f"{self.user} · {self.user_agent[:60] or 'unknown browser'}"

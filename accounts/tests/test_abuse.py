@@ -10,6 +10,7 @@ from accounts.devices import COOKIE_NAME
 from accounts.models import SignInDevice
 from accounts.tests.factories import DEFAULT_PASSWORD, MspFactory, UserFactory
 from accounts.tests.mfa_helpers import enrol_totp, totp_code
+from opsmerge.tenancy import msp_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +34,10 @@ def test_a_new_browser_is_reported_and_a_known_one_is_not(user):
     first.post(reverse("accounts:logout"))  # (Client.logout() would drop every cookie)
     _sign_in(first, user)  # the same browser again: known
     assert len(mail.outbox) == 1
-    assert SignInDevice.objects.filter(user=user).count() == 2
-    token = first.cookies[COOKIE_NAME].value
-    assert not SignInDevice.objects.filter(token_hash=token).exists()  # only the hash is stored
+    with msp_scope(user.msp):
+        assert SignInDevice.objects.filter(msp=user.msp, user=user).count() == 2
+        token = first.cookies[COOKIE_NAME].value
+        assert not SignInDevice.objects.filter(msp=user.msp, token_hash=token).exists()  # only the hash is stored
 
 
 def test_another_users_device_cookie_does_not_count(user, make_user):
