@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from opsmerge.admin_base import MspOwnedAdmin
 
 from .models import Msp, TechGroup, User
+from .team import user_authored_history
 
 
 @admin.register(Msp)
@@ -32,6 +33,18 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "msp", "role",
                                                              "password1", "password2")}),)
     filter_horizontal = ()
+
+    # Never delete a user who authored history (issue 13): deactivate them instead. The
+    # bulk action would skip this check, so it is gone; a pre_delete guard backs it up.
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and user_authored_history(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(TechGroup)

@@ -36,6 +36,15 @@ class Msp(models.Model):
     def __str__(self):
         return self.name
 
+    def primary_contact_email_problem(self, email: str) -> str | None:
+        """Seed 004: the MSP's own sign-up email is never a client's primary contact
+        email. The message for the form field, API attribute or CSV cell at fault."""
+        own = (self.signup_email or "").strip().lower()
+        if not own or (email or "").strip().lower() != own:
+            return None
+        return (f"{own} is the email {self.name} signed up to OpsMerge with, not a client's address. "
+                "A client's primary contact needs the client's own email.")
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -139,6 +148,71 @@ class TechGroupMember(MspOwnedModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["msp", "group", "user"], name="techgroupmember_unique")]
+
+
+class Invite(MspOwnedModel):
+    """An invitation to join one MSP's team (issue 13, item 2).
+
+    The link carries `<msp id>.<random secret>`; only the secret's SHA-256 is stored
+    (as for API keys), so a database read gives no usable link. The MSP id lets the
+    public accept page look the invite up inside its own MSP's scope (and shard).
+    Single use: acceptance stamps `accepted_at` under a row lock; a resend replaces
+    the secret, so the older link stops working. Services: accounts/invites.py.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.TECHNICIAN)
+    tech_groups = models.ManyToManyField(TechGroup, through="accounts.InviteTechGroup", blank=True, related_name="+")
+    token_hash = models.CharField(max_length=64, editable=False)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    send_count = models.PositiveIntegerField(default=0, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                      editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["msp", "token_hash"], name="invite_msp_token_unique"),
+            # One open invite per address and MSP; a new invite first closes an expired one.
+            models.UniqueConstraint("msp", Lower("email"), name="invite_msp_open_email_unique",
+                                    condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"Invite for {self.email}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and not self.is_expired
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired else "pending"
+
+
+class InviteTechGroup(MspOwnedModel):
+    """The tech groups the invitee joins on acceptance."""
+
+    invite = TenantForeignKey(Invite, on_delete=models.CASCADE)
+    group = TenantForeignKey(TechGroup, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["msp", "invite", "group"], name="invitetechgroup_unique")]
 
 
 class SignInDevice(MspOwnedModel):

@@ -32,7 +32,8 @@ class Op(StrEnum):
     M365_SYNC = "m365_sync"  # run a Microsoft 365 sync now
     SETTINGS = "settings"  # custom fields, tech groups, MSP settings
     API_KEYS = "api_keys"  # create and revoke API keys
-    USERS = "users"  # invite staff and change roles
+    USERS = "users"  # Settings → Team: invite, roles, tech groups, deactivate / reactivate staff
+    SUPER_ADMINS = "super_admins"  # invite or promote to Super Admin, change or deactivate a Super Admin
     AUDIT_VIEW = "audit_view"  # the MSP-wide activity log
 
 
@@ -60,6 +61,7 @@ MATRIX: dict[Op, frozenset[Role]] = {
     Op.SETTINGS: frozenset(_ADMINS),
     Op.API_KEYS: frozenset(_ADMINS),
     Op.USERS: frozenset({Role.SUPER_ADMIN, Role.ADMIN}),
+    Op.SUPER_ADMINS: frozenset({Role.SUPER_ADMIN}),
     Op.AUDIT_VIEW: frozenset(_EVERYONE),
 }
 

@@ -38,7 +38,10 @@ OP_DOCS: dict[Op, tuple[str, str]] = {
     Op.M365_SYNC: ("Run a Microsoft 365 sync now", "seed 003"),
     Op.SETTINGS: ("Custom fields, tech groups, MSP settings", "seed 004"),
     Op.API_KEYS: ("Create and revoke API keys", "seed 001"),
-    Op.USERS: ("Invite staff and change their roles", ""),
+    Op.USERS: ("Settings → Team: invite staff, resend and revoke invites, change roles and tech groups, "
+               "deactivate and reactivate users, sign a user out everywhere", "issue 13"),
+    Op.SUPER_ADMINS: ("Invite or promote someone to Super Admin; change, deactivate or sign out a Super Admin",
+                      "issue 13: an Admin cannot"),
     Op.AUDIT_VIEW: ("See the MSP-wide activity log", "seed 001"),
 }
 

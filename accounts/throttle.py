@@ -1,5 +1,5 @@
 """Brute-force limits for staff sign-in, password reset, MFA codes and invite
-acceptance (issue 13, item 5).
+acceptance (issue 13, items 2 and 5).
 
 The named limits of the core limiter (opsmerge.ratelimit), one per (limit, identity):
 per account (the email typed, whether or not an account has it, so the answer never
@@ -40,6 +40,8 @@ def mfa_limits():
     return (_limit("mfa-account", 10, 15 * 60), _limit("mfa-ip", 100, 15 * 60))
 
 
-def invite_accept_limits():
-    """Accepting a Team invite (helper "team"'s view): per invite token and per IP."""
-    return (_limit("invite-token", 10, 60 * 60), _limit("invite-ip", 30, 60 * 60))
+def invite_accept_limit():
+    """Opening or submitting an invite link, per client IP: the links are unguessable,
+    this caps scanning for them. Generous enough for a whole office joining at once
+    from behind one NAT address (each invitee opens and submits the page a few times)."""
+    return _limit("invite-accept-ip", 60, 15 * 60)

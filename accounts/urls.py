@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
 from django.views.generic import RedirectView
 
+from . import account_views
 from .views import PasswordReauthenticateView, PasswordResetView, SignInView, own_webauthn_key
 
 app_name = "accounts"
@@ -35,4 +36,11 @@ urlpatterns = [
     path("password/reset/", RedirectView.as_view(pattern_name="accounts:password_reset"), name="allauth_reset_redirect"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_reset_complete.html"), name="password_reset_complete"),
+]
+
+# One's own account and the public invite page (issue 13, items 2 and 7): accounts.account_views.
+urlpatterns += [
+    path("invite/<str:token>/", account_views.invite_accept_page, name="invite_accept"),
+    path("password/change/", account_views.password_change, name="password_change"),
+    path("sessions/", account_views.my_sessions, name="sessions"),
 ]

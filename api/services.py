@@ -81,6 +81,19 @@ def api_key_revoke(*, msp, key: ApiKey, actor) -> ApiKey:
     return key
 
 
+def api_keys_revoke_for_deactivated_user(*, msp, user, actor) -> int:
+    """The user who created these keys was deactivated (accounts.signals.user_deactivated):
+    revoke their usable keys at once. The deactivation was the permission check."""
+    keys = list(ApiKey.objects.filter(msp=msp, created_by=user, revoked_at__isnull=True))
+    now = timezone.now()
+    for key in keys:
+        key.revoked_at, key.revoked_by = now, actor
+        key.save(update_fields=["revoked_at", "revoked_by"])
+        audit_record(msp=msp, actor=actor, action="api_key.revoke", obj=key,
+                     changes={"name": key.name}, reason=f"{user} was deactivated")
+    return len(keys)
+
+
 def parse_token(token: str) -> tuple[int, str] | None:
     """(msp id, prefix) of a well-formed token, else None. No database access."""
     parts = token.split("_", 3)
@@ -92,7 +105,8 @@ def parse_token(token: str) -> tuple[int, str] | None:
 
 
 def api_key_authenticate(token: str) -> ApiKey | None:
-    """The usable key for `token`, or None (unknown, wrong secret, revoked, expired).
+    """The usable key for `token`, or None (unknown, wrong secret, revoked, expired,
+    or created by a user who is deactivated).
 
     Looks the key up inside the MSP named by the token (the manager stays scoped) and
     compares hashes in constant time. `key.msp` is filled, so callers need no extra
@@ -108,8 +122,12 @@ def api_key_authenticate(token: str) -> ApiKey | None:
     if msp is None:
         return None
     with msp_scope(msp):
-        key = ApiKey.objects.filter(msp=msp, prefix=prefix).first()
+        key = ApiKey.objects.select_related("created_by").filter(msp=msp, prefix=prefix).first()
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(token)) or not key.is_usable:
+        return None
+    if key.created_by is not None and not key.created_by.is_active:
+        # The creator left (deactivated, maybe in the Django admin, which revokes nothing):
+        # their keys stop with them even before they are revoked.
         return None
     key.msp = msp
     return key

@@ -45,6 +45,14 @@ def _validate(*, msp, contact: Contact) -> None:
     if contact.is_primary and contact.client is None:
         raise ValidationError({"is_primary": "Only a contact of a client can be its primary contact."})
     contact.email = normalize_email(contact.email)
+    if contact.is_primary and contact.email and (problem := msp.primary_contact_email_problem(contact.email)):
+        # Refused when it becomes the primary's email; a row saved so before the rule is
+        # not blocked on unrelated edits. (The stored row, not the instance: a form has
+        # already copied its values onto the instance.)
+        stored = Contact.objects.filter(msp=msp, pk=contact.pk).values("is_primary", "email").first() \
+            if contact.pk else None
+        if stored is None or not stored["is_primary"] or normalize_email(stored["email"]) != contact.email:
+            raise ValidationError({"email": problem})
     if contact.email:
         clash = Contact.objects.alive().filter(msp=msp, client=contact.client).annotate(
             lemail=Lower("email")).filter(lemail=contact.email)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.socialaccount",
+    "allauth.usersessions",  # the user's sessions list, "sign out everywhere" (issue 13, item 7)
     "opsmerge",
     "accounts",
     "clients",
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.sessions.SessionActivityMiddleware",  # "last seen" of staff sessions (issue 13, item 7)
     "accounts.devices.DeviceCookieMiddleware",  # the cookie a sign-in's new-device check chose
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -180,6 +182,9 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("STEP_UP_SECONDS", default=5 * 60)
 # Failed sign-ins are limited by accounts.throttle (our Redis limiter, per email and per
 # IP, with the lockout email); allauth's own cache-based count of them is switched off.
 ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": None}
+# Sessions are recorded at sign-in and touched at most every 5 minutes by
+# accounts.sessions (allauth's own tracking writes on every request).
+USERSESSIONS_TRACK_ACTIVITY = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

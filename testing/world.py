@@ -20,6 +20,7 @@ def extra_world_objects(*, label, msp, user, objects) -> dict:
     extra["attachment"] = _ticket_attachment(label=label, msp=msp, ticket=objects["ticket"])
     extra["document"] = _client_document(label=label, msp=msp, client=objects["client"])
     extra["tech_group"] = _tech_group(label=label, msp=msp)
+    extra.update(_team(label=label, msp=msp, user=user, group=extra["tech_group"]))
     extra["client_logo"] = _client_logo(client=objects["client"])
     extra["webauthn_authenticator"] = _webauthn_authenticator(label=label, user=user)
     extra.update(_merge_objects(label=label, msp=msp, user=user, objects=objects))
@@ -70,6 +71,21 @@ def _client_logo(*, client):
     with msp_scope(client.msp):
         type(client).objects.filter(msp_id=client.msp_id, pk=client.pk).update(logo=client.logo.name)
     return client.logo.name
+
+
+def _team(*, label, msp, user, group):
+    """A technician and a pending invite (settings:team_member …, settings:team_invite_…)."""
+    from accounts.invites import invite_create
+    from accounts.roles import Role
+    from accounts.tests.factories import UserFactory
+    from opsmerge.tenancy import msp_scope
+
+    member = UserFactory(msp=msp, role=Role.TECHNICIAN, email=f"tech@{label.lower()}.example",
+                         full_name=f"{label} Technician")
+    with msp_scope(msp):
+        invite = invite_create(msp=msp, actor=user, email=f"new@{label.lower()}.example", role=Role.TECHNICIAN,
+                               tech_groups=[group], send=False)
+    return {"team_user": member, "invite": invite}
 
 
 def _tech_group(*, label, msp):

@@ -72,3 +72,36 @@ def test_site_gate_refuses_msp_user_even_if_the_flags_were_set_in_memory(rf, use
     assert admin.site.has_permission(request) is False
     user.msp = None
     assert admin.site.has_permission(request) is True
+
+
+def test_every_admin_page_refuses_an_msp_user_with_every_flag_group_and_permission(client, user):
+    """Issue 13, item 6: every page the admin offers (index, each app, each registered
+    model's list, add and change pages) — an MSP user holding every flag the database
+    allows, every permission directly and through a group, is sent to the login page."""
+    from django.contrib import admin
+    from django.contrib.auth.models import Group
+
+    everything = Group.objects.create(name="Everything")
+    everything.permissions.set(Permission.objects.all())
+    User.objects.filter(pk=user.pk).update(is_superuser=True, is_active=True)
+    user.refresh_from_db()
+    user.groups.add(everything)
+    user.user_permissions.set(Permission.objects.all())
+    assert user.has_perm("accounts.change_user") and user.msp_id is not None
+    client.force_login(user)
+    urls = [reverse("admin:index")]
+    for model, _ in admin.site._registry.items():
+        meta = model._meta
+        urls.append(reverse("admin:app_list", kwargs={"app_label": meta.app_label}))
+        urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+        urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_add"))
+        urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[user.pk]))
+    assert len(urls) > 20
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response.url, f"{url}: {response.status_code}"
+    response = client.post(reverse("admin:accounts_user_change", args=[user.pk]),
+                           {"email": user.email, "is_staff": "on", "msp": ""})
+    assert response.status_code == 302 and "/login/" in response.url
+    user.refresh_from_db()
+    assert user.is_staff is False and user.msp_id is not None

@@ -20,7 +20,9 @@ from opsmerge.testing.routes import iter_routes
 # Routes not owned by an MSP user session: the platform admin, auth pages, the
 # public portal sign-in (covered by the portal's own tests) and machine endpoints.
 SKIP_NAMESPACES = {"admin", "djdt"}
-SKIP_ROUTES = {"accounts:logout", "accounts:password_reset_confirm", "healthz",
+# accounts:invite_accept is public and keyed by an unguessable token, not an id: its
+# own tests (accounts/tests/test_invites.py) show a token finds only its own invite.
+SKIP_ROUTES = {"accounts:logout", "accounts:password_reset_confirm", "accounts:invite_accept", "healthz",
                # allauth's emailed-token routes: global, keyed by a signed token, not an MSP id
                # (accounts/tests/test_signup.py covers them)
                "account_confirm_email", "account_reset_password_from_key"}
@@ -51,6 +53,8 @@ KWARG_OBJECTS = {
     "tech_group_pk": "tech_group",
     "merge_pk": "client_merge",
     "candidate_pk": "duplicate_candidate",
+    "user_pk": "team_user",
+    "invite_pk": "invite",
 }
 
 

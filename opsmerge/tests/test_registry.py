@@ -34,7 +34,8 @@ def test_apps_filled_the_core_registries_in_layer_order():
                                                "Integrations", "Activity", "Settings", "API keys"]
     assert [t.key for t in registry.client_tabs] == ["overview", "contacts", "sites", "assets", "tickets", "billing",
                                                      "documents", "m365", "activity"]
-    assert [p.key for p in registry.settings_pages] == ["custom_fields", "tech_groups", "security", "cipp", "api_keys"]
+    assert [p.key for p in registry.settings_pages] == ["team", "custom_fields", "tech_groups", "security", "cipp",
+                                                        "api_keys"]
     assert [c.name for c in registry.related_counts if c.model == "clients.Client"] == [
         "contact_count", "site_count", "asset_count", "open_ticket_count", "contract_status", "m365_tenant_count",
         "m365_licensed_users", "m365_health_rank"]

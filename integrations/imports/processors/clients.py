@@ -92,6 +92,8 @@ class ClientsProcessor(Processor):
                                               if n.casefold() in self.groups})
         if email and self.actor is not None and email == self.actor.email.lower():
             row.error("contact_email", "Use the client's email, not your own sign-in email.")
+        elif email and (problem := self.msp.primary_contact_email_problem(email)):
+            row.error("contact_email", problem)
         if row.data.get("name"):
             self._once(row, "name", "name", name_key(row.data["name"]), "This client name")
         if email:

@@ -89,6 +89,10 @@ class ContactsProcessor(Processor):
                 row.data["client"] = found[0]
         if row.data.get("is_primary") and not row.data.get("client"):
             row.error("is_primary", "Only a contact of a client can be its primary contact: fill in ClientName.")
+        if row.data.get("is_primary") and email:
+            problem = self.msp.primary_contact_email_problem(email)
+            if problem:
+                row.error("email", problem)
         if email:
             first = self.seen_emails.setdefault(email, row.number)
             if first != row.number:
