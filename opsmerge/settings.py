@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "portal",
     "integrations.imports",
     "integrations.m365",
+    "integrations.mail",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -208,7 +209,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.imports.tasks.import_files_expire_all",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Each active support mailbox is polled by its own task (integrations.mail).
+    "mail-poll-all": {"task": "mail.poll_all", "schedule": 60.0},
 }
+# Inbound email: a message larger than this is recorded as failed, never parsed.
+MAIL_INBOUND_MAX_BYTES = env.int("MAIL_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
+MAIL_IMAP_TIMEOUT_SECONDS = env.int("MAIL_IMAP_TIMEOUT_SECONDS", default=30)
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from opsmerge.emails import absolute_url, send_templated
 from tickets.models import TicketComment
+from tickets.notifications import ticket_email_headers
 
 from .services import Access, portal_access
 
@@ -26,5 +27,5 @@ def reply_notify_contact(*, msp, comment_id: int) -> bool:
         return False
     send_templated(template="tickets/email/reply", to=[contact.email], context={
         "msp": msp, "ticket": comment.ticket, "comment": comment, "contact": contact, "portal_url": portal_url,
-    }, reply_to=[msp.support_email] if msp.support_email else None)
+    }, reply_to=[msp.support_email] if msp.support_email else None, headers=ticket_email_headers(comment.ticket))
     return True

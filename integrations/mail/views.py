@@ -1,0 +1,82 @@
+"""Settings → Email: the support mailbox (save, "Test connection", "Poll now") and
+the latest inbound messages with what became of each (failed ones with the reason)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.template.defaultfilters import pluralize
+from django.urls import path, reverse
+
+from opsmerge.views.generic import MspView
+
+from . import imap, services
+from .models import InboundMessage
+
+
+class MailboxForm(forms.Form):
+    host = forms.CharField(label="IMAP server", max_length=255, help_text="imap.example.com")
+    port = forms.IntegerField(min_value=1, max_value=65535, initial=993)
+    use_tls = forms.BooleanField(label="TLS (IMAPS)", required=False, initial=True)
+    username = forms.CharField(max_length=255)
+    password = forms.CharField(required=False, max_length=255, widget=forms.PasswordInput(render_value=False),
+                               help_text="Stored encrypted, never shown again. Leave blank to keep the stored one.")
+    folder = forms.CharField(max_length=255, initial="INBOX")
+    address = forms.EmailField(label="Support address", required=False,
+                               help_text="The address customers write to; mail from it never becomes a ticket.")
+    is_active = forms.BooleanField(label="Poll every minute", required=False, initial=True)
+
+
+class EmailSettingsView(MspView):
+    permission = "settings"
+    template_name = "mail/settings.html"
+
+    def _render(self, request, form, mailbox, status=200):
+        shown = request.GET.get("status", "")
+        return render(request, self.template_name, {
+            "form": form, "mailbox": mailbox, "status_filter": shown,
+            "statuses": InboundMessage.Status.choices,
+            "inbound": services.inbound_list(msp=self.msp, status=shown if shown in InboundMessage.Status.values
+                                             else ""),
+        }, status=status)
+
+    def get(self, request):
+        mailbox = services.mailbox_get(msp=self.msp)
+        initial = {name: getattr(mailbox, name) for name in services.MAILBOX_FIELDS} if mailbox else {}
+        return self._render(request, MailboxForm(initial=initial or None), mailbox)
+
+    def post(self, request):
+        mailbox = services.mailbox_get(msp=self.msp)
+        action = request.POST.get("action", "save")
+        if action == "poll" and mailbox is not None:
+            result = imap.mailbox_poll(msp=self.msp, mailbox=mailbox)
+            if result.error:
+                messages.error(request, f"Polling failed: {result.error}")
+            else:
+                messages.success(request, f"{result.fetched} new message{pluralize(result.fetched)} processed.")
+            return HttpResponseRedirect(reverse("settings:email"))
+        form = MailboxForm(data=request.POST)
+        if not form.is_valid():
+            return self._render(request, form, mailbox, status=400)
+        try:
+            mailbox = services.mailbox_save(msp=self.msp, actor=request.user, **form.cleaned_data)
+            if action == "test":
+                count = imap.mailbox_test(mailbox=mailbox)
+                messages.success(request, f"Connected: {mailbox.folder} holds {count} message{pluralize(count)}.")
+            else:
+                messages.success(request, "Mailbox saved.")
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+            return self._render(request, form, services.mailbox_get(msp=self.msp), status=400)
+        return HttpResponseRedirect(reverse("settings:email"))
+
+
+def settings_urls() -> list:
+    return [path("email/", EmailSettingsView.as_view(), name="email")]
