@@ -8,8 +8,8 @@ from .v1.assets import AssetViewSet
 from .v1.clients import ClientMergeViewSet, ClientViewSet
 from .v1.contacts import ContactViewSet
 from .v1.imports import ImportJobViewSet
-from .v1.mail import AlertViewSet, InboundEmailViewSet
 from .v1.m365 import M365TenantViewSet, SyncRunViewSet
+from .v1.mail import AlertViewSet, InboundEmailViewSet
 from .v1.sites import SiteViewSet
 from .v1.tickets import TicketViewSet
 

@@ -62,7 +62,7 @@ def test_alert_falls_back_to_the_primary_contact_and_refuses_bad_input(api, msp,
     with msp_scope(msp):
         assert Ticket.objects.get(msp=msp).contact == boss
     bad = alert(api, acme, severity="apocalyptic", alert_key="")
-    assert bad.status_code == 400 and set(bad.json()) >= {"severity", "alert_key"} or "errors" in bad.json()
+    assert (bad.status_code == 400 and set(bad.json()) >= {"severity", "alert_key"}) or "errors" in bad.json()
     with msp_scope(msp):
         client_archive(msp=msp, client=acme, actor=user)
     archived = alert(api, acme, alert_key="new")
