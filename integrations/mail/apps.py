@@ -7,11 +7,17 @@ class MailConfig(AppConfig):
     verbose_name = "Email"
 
     def ready(self):
-        from opsmerge.registry import SettingsPage, settings_pages
+        from opsmerge.registry import ListFilter, Panel, SettingsPage, list_filters, panels, settings_pages
+
+        from . import triage
 
         settings_pages.register(SettingsPage(
             "email", "Email", "settings:email", urls=_urls,
             description="Turn mail to your support mailbox into tickets (IMAP or a relay webhook)."))
+        list_filters.register(ListFilter("tickets", "queue", "Queue", triage.QUEUE_CHOICES, triage.filter_queue,
+                                         empty_label="All clients"))
+        panels.register(Panel("tickets.Ticket", "mail", "mail/_ticket_email_card.html", triage.triage_panel,
+                              slot="side"))
 
 
 def _urls():

@@ -80,3 +80,30 @@ class EmailSettingsView(MspView):
 
 def settings_urls() -> list:
     return [path("email/", EmailSettingsView.as_view(), name="email")]
+
+
+class TicketAssignClientView(MspView):
+    """POST client=<pk>: a triage ticket joins that client (tickets without a client only)."""
+
+    permission = "ticket_work"
+    http_method_names = ["post"]
+
+    def post(self, request, ticket_pk: int):
+        from clients.selectors import client_get
+        from tickets.selectors import ticket_get
+
+        from .triage import ticket_assign_client
+
+        ticket = ticket_get(msp=self.msp, pk=ticket_pk)
+        target = reverse("tickets:detail", kwargs={"pk": ticket.pk})
+        pk = request.POST.get("client", "")
+        try:
+            if not pk.isdigit():
+                raise ValidationError("Choose a client.")
+            client = client_get(msp=self.msp, pk=int(pk))
+            ticket_assign_client(msp=self.msp, ticket=ticket, client=client, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(target)
+        messages.success(request, f"Ticket #{ticket.number} now belongs to {client.name}.")
+        return HttpResponseRedirect(target)
