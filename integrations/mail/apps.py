@@ -7,9 +7,18 @@ class MailConfig(AppConfig):
     verbose_name = "Email"
 
     def ready(self):
-        from opsmerge.registry import ListFilter, Panel, SettingsPage, list_filters, panels, settings_pages
+        from opsmerge.registry import (
+            BulkActionEntry,
+            ListFilter,
+            Panel,
+            SettingsPage,
+            bulk_actions,
+            list_filters,
+            panels,
+            settings_pages,
+        )
 
-        from . import triage
+        from . import triage, views
 
         settings_pages.register(SettingsPage(
             "email", "Email", "settings:email", urls=_urls,
@@ -18,6 +27,7 @@ class MailConfig(AppConfig):
                                          empty_label="All clients"))
         panels.register(Panel("tickets.Ticket", "mail", "mail/_ticket_email_card.html", triage.triage_panel,
                               slot="side"))
+        bulk_actions.register(BulkActionEntry("clients", "announce", views.announcement_action, before="export"))
 
 
 def _urls():

@@ -93,3 +93,34 @@ class AlertTicket(MspOwnedModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["msp", "ticket"], name="alertticket_one_per_ticket")]
         indexes = [models.Index(fields=["msp", "client", "alert_key"], name="alertticket_msp_client_key")]
+
+
+class Announcement(MspOwnedModel):
+    """General announcement to the primary contacts of a set of clients (seed 000:
+    the primary contact "receives general announcements"); one recipient row per
+    address, marked when sent, so a re-run of the sending job sends each once."""
+
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    client_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.subject
+
+
+class AnnouncementRecipient(MspOwnedModel):
+    announcement = TenantForeignKey(Announcement, on_delete=models.CASCADE, related_name="recipients")
+    contact = TenantForeignKey("contacts.Contact", null=True, on_delete=models.SET_NULL, related_name="+")
+    email = models.EmailField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["msp", "announcement", "email"],
+                                               name="announcementrecipient_once")]
+        indexes = [models.Index(fields=["msp", "announcement", "sent_at"], name="announcementrecipient_pending")]

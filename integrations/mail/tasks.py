@@ -38,3 +38,10 @@ def mail_ack_send(self, msp_id: int, ticket_id: int, to: str, in_reply_to: str) 
     from .notifications import ack_send
 
     return ack_send(msp=current_msp(), ticket_id=ticket_id, to=to, in_reply_to=in_reply_to)
+
+
+@shared_task(base=MspTask, bind=True, name="mail.announcement_send", acks_late=True)
+def announcement_send_task(self, msp_id: int, announcement_id: int) -> int:
+    from .announcements import announcement_send
+
+    return announcement_send(msp=current_msp(), announcement_id=announcement_id)

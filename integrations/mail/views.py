@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 
+from opsmerge.forms import MspForm
 from opsmerge.views.generic import MspView
 
 from . import imap, services
@@ -107,3 +108,30 @@ class TicketAssignClientView(MspView):
             return HttpResponseRedirect(target)
         messages.success(request, f"Ticket #{ticket.number} now belongs to {client.name}.")
         return HttpResponseRedirect(target)
+
+
+class AnnouncementForm(MspForm):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 8}))
+
+
+def _announce(*, request, queryset, data):
+    from opsmerge.views.bulk_actions import selected_ids
+
+    from .announcements import announcement_create
+
+    ids = selected_ids(queryset)
+    announcement = announcement_create(msp=request.msp, client_ids=ids, subject=data["subject"], body=data["body"],
+                                       actor=request.user)
+    recipients = announcement.recipients.count()
+    return (f"Announcement “{announcement.subject}” is being sent to {recipients} primary "
+            f"contact{pluralize(recipients)} of {len(ids)} client{pluralize(len(ids))}.")
+
+
+def announcement_action():
+    from accounts.permissions import Op
+    from opsmerge.views.generic import BulkAction
+
+    return BulkAction("announce", "Send announcement", Op.BULK_EDIT, _announce, AnnouncementForm,
+                      confirm="Email the primary contacts of {count} {noun}? Archived clients and inactive or "
+                              "deleted contacts are left out.")
