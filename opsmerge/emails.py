@@ -14,9 +14,11 @@ def absolute_url(path: str) -> str:
 
 
 def send_templated(*, template: str, to: list[str], context: dict, reply_to: list[str] | None = None,
-                   headers: dict[str, str] | None = None) -> None:
+                   headers: dict[str, str] | None = None,
+                   attachments: list[tuple[str, bytes | str, str]] | None = None) -> None:
     """`headers` are added to (and may override) the defaults, e.g. a Message-ID that
-    names a ticket, or Auto-Submitted: auto-replied for an acknowledgement."""
+    names a ticket, or Auto-Submitted: auto-replied for an acknowledgement.
+    `attachments`: (filename, content, mimetype), e.g. an invoice document."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     message = EmailMultiAlternatives(
@@ -27,4 +29,6 @@ def send_templated(*, template: str, to: list[str], context: dict, reply_to: lis
         headers={"Auto-Submitted": "auto-generated", **(headers or {})},
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    for filename, content, mimetype in attachments or ():
+        message.attach(filename, content, mimetype)
     message.send()

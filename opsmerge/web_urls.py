@@ -18,6 +18,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("integrations/m365/", include("integrations.m365.urls")),
     path("mail/", include("integrations.mail.urls")),
+    path("billing/", include("billing.urls")),
     path("portal-invites/", include("portal.staff_urls")),
     path("imports/", include("integrations.imports.urls")),
 ]

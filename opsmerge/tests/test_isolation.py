@@ -47,6 +47,7 @@ KWARG_OBJECTS = {
     "tech_group_pk": "tech_group",
     "merge_pk": "client_merge",
     "candidate_pk": "duplicate_candidate",
+    "invoice_pk": "invoice",
 }
 
 
