@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Each active support mailbox is polled by its own task (integrations.mail).
     "mail-poll-all": {"task": "mail.poll_all", "schedule": 60.0},
+    # Ticket replies held by a client's portal quiet hours go out when they end.
+    "portal-quiet-hours-release": {"task": "portal.quiet_hours_release", "schedule": 300.0},
 }
 # Inbound email: a message larger than this is recorded as failed, never parsed.
 MAIL_INBOUND_MAX_BYTES = env.int("MAIL_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
