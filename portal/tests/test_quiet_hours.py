@@ -71,7 +71,7 @@ def _reply(msp, user, contact, capture):
 
 def test_reply_at_night_is_held_until_morning_then_sent(msp, user, setup, clock,
                                                         django_capture_on_commit_callbacks):
-    client, pat, vip = setup
+    _client, pat, _vip = setup
     clock(datetime.datetime(2026, 3, 2, 23, 0, tzinfo=TOKYO))
     _reply(msp, user, pat, django_capture_on_commit_callbacks)
     assert mail.outbox == []
@@ -87,7 +87,7 @@ def test_reply_at_night_is_held_until_morning_then_sent(msp, user, setup, clock,
 
 
 def test_vips_and_daytime_are_not_held(msp, user, setup, clock, django_capture_on_commit_callbacks):
-    client, pat, vip = setup
+    _client, pat, vip = setup
     clock(datetime.datetime(2026, 3, 2, 23, 0, tzinfo=TOKYO))
     _reply(msp, user, vip, django_capture_on_commit_callbacks)
     assert "vip@tokyo.test" in [m.to[0] for m in mail.outbox]
