@@ -79,16 +79,14 @@ def inbound_receive(*, msp, raw: bytes, source: str, uid: int | None = None, uid
         return Received(InboundMessage.objects.get(msp=msp, message_id=key), False)
     row = InboundMessage(msp=msp, message_id=key, **fields)
     try:
+        # the row and what it produced commit together, or neither does
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    ack = _route(msp=msp, parsed=parsed, row=row, own_addresses=own_addresses)
-            except ValidationError as exc:
-                row.status, row.ticket, row.comment, ack = Status.FAILED, None, None, False
-                row.reason = "; ".join(exc.messages)[:2000]
+            ack = _route(msp=msp, parsed=parsed, row=row, own_addresses=own_addresses)
             row.save()
             if ack:
                 _ack_after_commit(msp=msp, row=row, parsed=parsed)
+    except ValidationError as exc:  # refused by a ticket rule: nothing written but the record
+        return _record_only(msp=msp, key=key, status=Status.FAILED, reason="; ".join(exc.messages), **fields)
     except IntegrityError:  # the same message, recorded by a concurrent delivery
         return Received(InboundMessage.objects.get(msp=msp, message_id=key), False)
     return Received(row, True)
