@@ -217,6 +217,7 @@ CELERY_BEAT_SCHEDULE = {
 # Inbound email: a message larger than this is recorded as failed, never parsed.
 MAIL_INBOUND_MAX_BYTES = env.int("MAIL_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
 MAIL_IMAP_TIMEOUT_SECONDS = env.int("MAIL_IMAP_TIMEOUT_SECONDS", default=30)
+MAIL_IMAP_CA_FILE = env.str("MAIL_IMAP_CA_FILE", default="")  # IMAPS to a private CA
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

@@ -40,7 +40,7 @@ def connect(mailbox: Mailbox) -> imaplib.IMAP4:
     timeout = settings.MAIL_IMAP_TIMEOUT_SECONDS
     try:
         if mailbox.use_tls:
-            context = ssl.create_default_context(cafile=getattr(settings, "MAIL_IMAP_CA_FILE", None) or None)
+            context = ssl.create_default_context(cafile=settings.MAIL_IMAP_CA_FILE or None)
             imap = imaplib.IMAP4_SSL(mailbox.host, mailbox.port, ssl_context=context, timeout=timeout)
         else:
             imap = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=timeout)
