@@ -21,7 +21,29 @@ def extra_world_objects(*, label, msp, user, objects) -> dict:
     extra["tech_group"] = _tech_group(label=label, msp=msp)
     extra["client_logo"] = _client_logo(client=objects["client"])
     extra.update(_merge_objects(label=label, msp=msp, user=user, objects=objects))
+    extra.update(_mail_objects(label=label, msp=msp, objects=objects))
     return extra
+
+
+def _mail_objects(*, label, msp, objects):
+    """The MSP's mailbox, an inbound email and an alert on its ticket (Settings → Email
+    and the ticket page list them, named after the MSP's client), quiet hours."""
+    import datetime
+
+    from integrations.mail.models import AlertTicket, InboundMessage, Mailbox
+    from portal.models import QuietHours
+
+    client, ticket = objects["client"], objects["ticket"]
+    return {
+        "mailbox": Mailbox.objects.create(msp=msp, host=f"imap.{label.lower()}.example", username=f"{label}-support",
+                                          password="x", address=f"support@{label.lower()}.example"),
+        "inbound_message": InboundMessage.objects.create(
+            msp=msp, message_id=f"<{label}@world>", source="webhook", status="ticket", ticket=ticket,
+            from_address=objects["contact"].email, subject=f"{client.name} mail"),
+        "alert_ticket": AlertTicket.objects.create(msp=msp, client=client, alert_key=f"{label}-disk", ticket=ticket),
+        "quiet_hours": QuietHours.objects.create(msp=msp, client=client, start=datetime.time(20),
+                                                 end=datetime.time(8)),
+    }
 
 
 def _merge_objects(*, label, msp, user, objects):

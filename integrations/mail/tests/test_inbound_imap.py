@@ -209,3 +209,15 @@ def test_acknowledgements_are_rate_limited_per_sender(msp, mailbox, pat, dovecot
     poll(msp, mailbox, django_capture_on_commit_callbacks)
     assert Ticket.objects.filter(msp=msp).count() == 7
     assert len(mail.outbox) == 5
+
+
+def test_beat_fans_out_one_poll_per_active_mailbox(msp, mailbox, pat, dovecot_server,
+                                                    django_capture_on_commit_callbacks):
+    from integrations.mail.tasks import mail_poll_all
+
+    deliver(dovecot_server, mailbox, email_bytes(sender="pat@acme.test", subject="From beat"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mail_poll_all.apply().get() == 1
+    assert Ticket.objects.get(msp=msp).subject == "From beat"
+    Mailbox.objects.filter(msp=msp).update(is_active=False)
+    assert mail_poll_all.apply().get() == 0
