@@ -36,7 +36,7 @@ def _mail_objects(*, label, msp, objects):
     client, ticket = objects["client"], objects["ticket"]
     return {
         "mailbox": Mailbox.objects.create(msp=msp, host=f"imap.{label.lower()}.example", username=f"{label}-support",
-                                          password="x", address=f"support@{label.lower()}.example"),
+                                          password="world-only", address=f"support@{label.lower()}.example"),  # noqa: S106
         "inbound_message": InboundMessage.objects.create(
             msp=msp, message_id=f"<{label}@world>", source="webhook", status="ticket", ticket=ticket,
             from_address=objects["contact"].email, subject=f"{client.name} mail"),
