@@ -33,7 +33,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _config(*, root: Path, port: int, user: str, group: str, uid: int, gid: int) -> str:
+def _config(*, root: Path, port: int, tls_port: int, user: str, group: str, uid: int, gid: int) -> str:
+    ssl = (f"ssl = yes\nssl_cert = <{root}/tls/cert.pem\nssl_key = <{root}/tls/key.pem" if tls_port
+           else "ssl = no")
     return f"""
 base_dir = {root}/run
 state_dir = {root}/state
@@ -41,7 +43,7 @@ instance_name = opsmerge-test-{port}
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {user}
@@ -63,7 +65,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
   user = {user}
   chroot =
@@ -88,6 +91,7 @@ service stats {{
 class Dovecot:
     root: Path
     port: int
+    tls_port: int = 0  # IMAPS, when started with a certificate
     host: str = "127.0.0.1"
     users: dict[str, str] = field(default_factory=dict)
     _run_as: dict = field(default_factory=dict)
@@ -151,10 +155,13 @@ class Dovecot:
         return {"user": self._run_as["user"], "group": self._run_as["group"]} if self._run_as else {}
 
 
-def start() -> Dovecot:
-    """Start a private dovecot; stop it with `.stop()` (then remove `.root`)."""
+def start(*, tls: tuple[bytes, bytes] | None = None) -> Dovecot:
+    """Start a private dovecot; stop it with `.stop()` (then remove `.root`). With
+    `tls=(certificate chain PEM, private key PEM)` (e.g. from trustme) it also
+    listens for IMAPS on `.tls_port`."""
     root = Path(tempfile.mkdtemp(prefix="opsmerge-dovecot-"))
     port = _free_port()
+    tls_port = _free_port() if tls else 0
     if os.geteuid() == 0:
         nobody = pwd.getpwnam("nobody")
         run_as = {"user": "nobody", "group": nobody.pw_gid, "uid": nobody.pw_uid, "gid": nobody.pw_gid}
@@ -163,10 +170,14 @@ def start() -> Dovecot:
         run_as = {}
         user, uid, gid = pwd.getpwuid(os.getuid()).pw_name, os.getuid(), os.getgid()
     group = grp.getgrgid(gid).gr_name
-    for sub in ("run", "state", "mail"):
+    for sub in ("run", "state", "mail", "tls"):
         (root / sub).mkdir()
-    (root / "dovecot.conf").write_text(_config(root=root, port=port, user=user, group=group, uid=uid, gid=gid))
-    server = Dovecot(root=root, port=port, _run_as=run_as)
+    if tls:
+        (root / "tls" / "cert.pem").write_bytes(tls[0])
+        (root / "tls" / "key.pem").write_bytes(tls[1])
+    (root / "dovecot.conf").write_text(_config(root=root, port=port, tls_port=tls_port, user=user, group=group,
+                                               uid=uid, gid=gid))
+    server = Dovecot(root=root, port=port, tls_port=tls_port, _run_as=run_as)
     (root / "passwd").write_text("")
     if run_as:
         for path in (root, *root.rglob("*")):
@@ -187,8 +198,8 @@ def start() -> Dovecot:
 
 
 @contextlib.contextmanager
-def running():
-    server = start()
+def running(*, tls: tuple[bytes, bytes] | None = None):
+    server = start(tls=tls)
     try:
         yield server
     finally:

@@ -15,10 +15,20 @@ ACCOUNTS = 200
 
 
 @pytest.fixture(scope="session")
-def dovecot_server():
+def imap_ca():
+    """A throwaway CA (trustme) whose certificate the test dovecot serves for IMAPS."""
+    import trustme
+
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server(imap_ca, tmp_path_factory):
     if not dovecot.available():
         pytest.fail(f"dovecot is not installed at {dovecot.DOVECOT} (apt-get install dovecot-imapd)")
-    with dovecot.running() as server:
+    cert = imap_ca.issue_cert("127.0.0.1", "localhost")
+    chain = b"".join(blob.bytes() for blob in cert.cert_chain_pems)
+    with dovecot.running(tls=(chain, cert.private_key_pem.bytes())) as server:
         # all accounts up front: dovecot re-reads its passwd-file only when the mtime moves
         server.add_users({f"support{n}@msp.test": "s3cret-pass" for n in range(1, ACCOUNTS + 1)})
         yield server

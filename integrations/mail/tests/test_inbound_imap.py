@@ -221,3 +221,16 @@ def test_beat_fans_out_one_poll_per_active_mailbox(msp, mailbox, pat, dovecot_se
     assert Ticket.objects.get(msp=msp).subject == "From beat"
     Mailbox.objects.filter(msp=msp).update(is_active=False)
     assert mail_poll_all.apply().get() == 0
+
+
+def test_imaps_verifies_the_server_certificate(msp, user, scoped, dovecot_server, imap_user, imap_ca, settings,
+                                               tmp_path):
+    mailbox = mailbox_save(msp=msp, actor=user, host="127.0.0.1", port=dovecot_server.tls_port, use_tls=True,
+                           username=imap_user, password="s3cret-pass", folder="INBOX", address="", is_active=True)
+    with pytest.raises(Exception, match="TLS with 127.0.0.1"):  # not signed by a CA we trust
+        mailbox_test(mailbox=mailbox)
+    ca_file = tmp_path / "ca.pem"
+    imap_ca.cert_pem.write_to_path(str(ca_file))
+    settings.MAIL_IMAP_CA_FILE = str(ca_file)
+    dovecot_server.append(imap_user, email_bytes(sender="x@y.test", subject="over TLS"))
+    assert mailbox_test(mailbox=mailbox) == 1
