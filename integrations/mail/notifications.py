@@ -9,6 +9,17 @@ from tickets.models import Ticket
 from tickets.notifications import ticket_email_headers
 
 
+def reply_address(*, msp) -> list[str] | None:
+    """Where customers' replies should go: the polled mailbox's address, else the
+    MSP's support address (None: the sender's own)."""
+    from .models import Mailbox
+
+    address = (Mailbox.objects.filter(msp=msp, is_active=True).exclude(address="")
+               .values_list("address", flat=True).first())
+    address = address or msp.support_email
+    return [address] if address else None
+
+
 def ack_send(*, msp, ticket_id: int, to: str, in_reply_to: str = "") -> bool:
     ticket = Ticket.objects.filter(msp=msp, pk=ticket_id).first()
     if ticket is None:
@@ -17,5 +28,5 @@ def ack_send(*, msp, ticket_id: int, to: str, in_reply_to: str = "") -> bool:
     if in_reply_to:
         headers.update({"In-Reply-To": in_reply_to, "References": in_reply_to})
     send_templated(template="mail/email/ack", to=[to], context={"msp": msp, "ticket": ticket},
-                   reply_to=[msp.support_email] if msp.support_email else None, headers=headers)
+                   reply_to=reply_address(msp=msp), headers=headers)
     return True

@@ -234,3 +234,24 @@ def test_imaps_verifies_the_server_certificate(msp, user, scoped, dovecot_server
     settings.MAIL_IMAP_CA_FILE = str(ca_file)
     dovecot_server.append(imap_user, email_bytes(sender="x@y.test", subject="over TLS"))
     assert mailbox_test(mailbox=mailbox) == 1
+
+
+def test_technician_reply_email_threads_back(msp, user, mailbox, pat, dovecot_server,
+                                             django_capture_on_commit_callbacks):
+    """The contact gets the technician's reply with our reference and Message-ID and
+    the mailbox as Reply-To; answering it lands on the same ticket."""
+    from tickets.services import ticket_comment_add
+
+    deliver(dovecot_server, mailbox, email_bytes(sender="pat@acme.test", subject="Printer jammed"))
+    poll(msp, mailbox, django_capture_on_commit_callbacks)
+    ticket = Ticket.objects.get(msp=msp)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_comment_add(msp=msp, ticket=ticket, body="Please power-cycle it.", author_user=user)
+    [reply] = mail.outbox
+    assert reply.to == ["Pat@acme.test"] and reply.reply_to == [mailbox.address]
+    assert reply.subject == f"Re: [#{ticket.number}] Printer jammed"
+    deliver(dovecot_server, mailbox, email_bytes(sender="pat@acme.test", subject="Re: your reply",
+                                                 in_reply_to=reply.extra_headers["Message-ID"], body="Done, works."))
+    assert poll(msp, mailbox, django_capture_on_commit_callbacks).counts == {"reply": 1}
+    assert TicketComment.objects.filter(msp=msp, ticket=ticket, author_contact=pat, body="Done, works.").exists()
