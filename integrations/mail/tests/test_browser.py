@@ -78,3 +78,40 @@ def test_email_becomes_a_ticket_a_reply_threads_and_a_bounce_does_not_loop(
     with msp_scope(msp):
         assert Ticket.objects.filter(msp=msp).count() == 1
     assert len(mail.outbox) == sent_before
+
+
+def test_triage_queue_assign_and_quiet_hours_card(signed_in_page, live_server, msp, user):
+    from integrations.mail.models import InboundMessage
+    from integrations.mail.services import inbound_receive
+
+    acme = ClientFactory(msp=msp, name="Acme Ltd", time_zone="Europe/London")
+    ClientDomainFactory(msp=msp, client=acme, domain="acme.test")
+    with msp_scope(msp):
+        inbound_receive(msp=msp, raw=email_bytes(sender="sam@newdomain.test", subject="Laptop will not boot"),
+                        source=InboundMessage.Source.WEBHOOK)
+        inbound_receive(msp=msp, raw=email_bytes(sender="pat@acme.test", subject="Known"), source="webhook")
+    page = signed_in_page(user)
+    page.goto(f"{live_server.url}/tickets/")
+    page.locator("select[name=queue]").select_option("unassigned")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**queue=unassigned**")
+    assert "Known" not in page.locator("table").inner_text()
+    shot(page, "mail-triage-queue")
+    page.get_by_role("link", name="Laptop will not boot").click()
+    card = page.get_by_test_id("ticket-email-card")
+    assert "sam@newdomain.test" in card.inner_text()
+    shot(page, "mail-triage-ticket")
+    card.locator("select[name=client]").select_option(label="Acme Ltd")
+    card.get_by_role("button", name="Assign").click()
+    page.get_by_text("now belongs to Acme Ltd").wait_for()
+    details = page.locator("aside.stack").inner_text()
+    assert "Acme Ltd" in details
+
+    page.goto(f"{live_server.url}/clients/{acme.pk}/")
+    quiet = page.get_by_test_id("quiet-hours-card")
+    quiet.locator("input[name=start]").fill("21:00")
+    quiet.locator("input[name=end]").fill("07:30")
+    quiet.locator("input[name=is_active]").check()
+    quiet.get_by_role("button", name="Save quiet hours").click()
+    page.get_by_text("Portal quiet hours of Acme Ltd saved.").wait_for()
+    shot(page, "portal-quiet-hours-card")
