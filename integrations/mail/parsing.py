@@ -151,7 +151,8 @@ def parse(raw: bytes) -> Parsed:
         from_name, from_address = sender[0] if sender else ("", "")
         from_address = from_address.strip().lower()
         message_id = (_MSGID.findall(_header(msg, "Message-ID")) or [""])[0]
-        references = _MSGID.findall(_header(msg, "References")) + _MSGID.findall(_header(msg, "In-Reply-To"))
+        references = list(dict.fromkeys(_MSGID.findall(_header(msg, "References"))
+                                         + _MSGID.findall(_header(msg, "In-Reply-To"))))
         subject = " ".join(_header(msg, "Subject").split())
         reason = auto_reason(msg, from_address)
         body = "" if reason else _body(msg)
