@@ -255,3 +255,15 @@ def test_technician_reply_email_threads_back(msp, user, mailbox, pat, dovecot_se
                                                  in_reply_to=reply.extra_headers["Message-ID"], body="Done, works."))
     assert poll(msp, mailbox, django_capture_on_commit_callbacks).counts == {"reply": 1}
     assert TicketComment.objects.filter(msp=msp, ticket=ticket, author_contact=pat, body="Done, works.").exists()
+
+
+def test_a_second_poll_of_the_same_mailbox_waits_its_turn(msp, mailbox, pat, dovecot_server):
+    from django.core.cache import cache
+
+    deliver(dovecot_server, mailbox, email_bytes(sender="pat@acme.test", subject="One"))
+    cache.add(f"mail-poll:{msp.pk}", "1", timeout=60)  # another worker is polling
+    result = mailbox_poll(msp=msp, mailbox=Mailbox.objects.get(msp=msp))
+    assert result.skipped and result.fetched == 0
+    assert not Ticket.objects.filter(msp=msp).exists()
+    cache.delete(f"mail-poll:{msp.pk}")
+    assert mailbox_poll(msp=msp, mailbox=Mailbox.objects.get(msp=msp)).fetched == 1
