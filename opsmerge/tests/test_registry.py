@@ -34,12 +34,12 @@ def test_apps_filled_the_core_registries_in_layer_order():
                                                "Integrations", "Activity", "Settings", "API keys"]
     assert [t.key for t in registry.client_tabs] == ["overview", "contacts", "sites", "assets", "tickets", "billing",
                                                      "documents", "m365", "activity"]
-    assert [p.key for p in registry.settings_pages] == ["custom_fields", "tech_groups", "cipp", "api_keys"]
+    assert [p.key for p in registry.settings_pages] == ["custom_fields", "tech_groups", "cipp", "email", "api_keys"]
     assert [c.name for c in registry.related_counts if c.model == "clients.Client"] == [
         "contact_count", "site_count", "asset_count", "open_ticket_count", "contract_status", "m365_tenant_count",
         "m365_licensed_users", "m365_health_rank"]
     assert [c.key for c in registry.list_columns] == ["clients.m365_tenants", "clients.m365_users", "clients.m365_health"]
-    assert [f.key for f in registry.list_filters] == ["clients.health"]
+    assert [f.key for f in registry.list_filters] == ["clients.health", "tickets.queue"]
     assert [p.key for p in registry.panels if p.slot == "stats"] == [
         "clients.Client.contacts", "clients.Client.assets", "clients.Client.open_tickets", "clients.Client.contract",
         "clients.Client.m365"]
@@ -52,5 +52,5 @@ def test_apps_filled_the_core_registries_in_layer_order():
     assert [g.key for g in registry.client_delete_gates] == [
         "contact_email_clash", "outstanding_invoices", "m365_connected"]
     assert [a.name for a in ClientListView.get_bulk_actions()] == [
-        "tag_add", "tag_remove", "contract_template", "export", "archive", "merge"]
+        "tag_add", "tag_remove", "contract_template", "announce", "export", "archive", "merge"]
     assert "spreadsheet" in registry.exporters
