@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .models import InboundMessage, Mailbox
-from .services import inbound_receive
+from .services import inbound_receive_many
 
 log = logging.getLogger("opsmerge.mail")
 
@@ -132,9 +132,11 @@ def mailbox_poll(*, msp, mailbox: Mailbox, limit: int | None = None) -> PollResu
                 uids = uids[:limit]
             own = frozenset(a.lower() for a in [mailbox.address, mailbox.username] if a and "@" in a)
             for start in range(0, len(uids), FETCH_BATCH):
-                for uid, raw in _fetch(imap, uids[start:start + FETCH_BATCH]):
-                    received = inbound_receive(msp=msp, raw=raw, source=InboundMessage.Source.IMAP, uid=uid,
-                                               uidvalidity=uidvalidity, own_addresses=own)
+                fetched = _fetch(imap, uids[start:start + FETCH_BATCH])
+                batch = inbound_receive_many(msp=msp, messages=[(raw, uid) for uid, raw in fetched],
+                                             source=InboundMessage.Source.IMAP, uidvalidity=uidvalidity,
+                                             own_addresses=own)
+                for (uid, _), received in zip(fetched, batch, strict=True):
                     result.fetched += 1
                     status = received.message.status if received.created else "duplicate"
                     result.counts[status] = result.counts.get(status, 0) + 1

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Length, Lower
+from django.db.models.functions import Lower
 
 from clients.models import ClientDomain
 from contacts.models import Contact
@@ -64,24 +64,92 @@ def _record_only(*, msp, key: str, status: str, reason: str, **fields) -> Receiv
 def inbound_receive(*, msp, raw: bytes, source: str, uid: int | None = None, uidvalidity: int | None = None,
                     own_addresses: frozenset[str] = frozenset()) -> Received:
     """Turn one raw RFC 5322 message into a ticket, a comment, or a recorded refusal."""
-    fields = {"source": source, "uid": uid, "uidvalidity": uidvalidity, "size": len(raw)}
-    if len(raw) > settings.MAIL_INBOUND_MAX_BYTES:
-        return _record_only(msp=msp, key=message_key(raw, ""), status=Status.FAILED, **fields,
-                            reason=f"Message of {len(raw)} bytes is over the limit of "
-                                   f"{settings.MAIL_INBOUND_MAX_BYTES} bytes (MAIL_INBOUND_MAX_BYTES).")
-    try:
-        parsed = parse(raw)
-    except Unreadable as exc:
-        return _record_only(msp=msp, key=message_key(raw, ""), status=Status.FAILED, reason=str(exc), **fields)
-    key = message_key(raw, parsed.message_id)
-    fields.update(from_address=parsed.from_address[:255], subject=parsed.subject[:255])
-    if InboundMessage.objects.filter(msp=msp, message_id=key).exists():
-        return Received(InboundMessage.objects.get(msp=msp, message_id=key), False)
+    return inbound_receive_many(msp=msp, messages=[(raw, uid)], source=source, uidvalidity=uidvalidity,
+                                own_addresses=own_addresses)[0]
+
+
+@dataclass
+class Directory:
+    """What a batch of messages needs to know, read in one query each (recorded
+    Message-IDs, contacts by address, clients by domain) rather than per message."""
+
+    recorded: dict[str, InboundMessage]
+    contacts: dict[str, Contact]
+    domains: dict[str, object]
+
+    @classmethod
+    def load(cls, *, msp, keys: list[str], addresses: set[str]) -> Directory:
+        recorded = {row.message_id: row for row in InboundMessage.objects.filter(msp=msp, message_id__in=keys)
+                    .select_related("ticket")} if keys else {}
+        contacts: dict[str, Contact] = {}
+        if addresses:
+            rows = (Contact.objects.filter(msp=msp, deleted_at__isnull=True).annotate(email_ci=Lower("email"))
+                    .filter(email_ci__in=addresses).select_related("client").order_by("pk"))
+            for contact in rows:  # a contact of an open client first, then the oldest
+                best = contacts.get(contact.email_ci)
+                if best is None or (best.client_id and best.client.is_archived and not (
+                        contact.client_id and contact.client.is_archived)):
+                    contacts[contact.email_ci] = contact
+        candidates = {parent for address in addresses for parent in _parent_domains(address.rpartition("@")[2])}
+        domains = ({d.domain: d.client for d in ClientDomain.objects.filter(msp=msp, domain__in=candidates)
+                    .select_related("client")} if candidates else {})
+        return cls(recorded=recorded, contacts=contacts, domains=domains)
+
+    def client_for_domain(self, domain: str):
+        """The client owning the sender's domain, or the nearest parent of it
+        (mail.example.com → example.com)."""
+        for candidate in _parent_domains(domain):
+            if candidate in self.domains:
+                return self.domains[candidate]
+        return None
+
+
+def _parent_domains(domain: str) -> list[str]:
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def inbound_receive_many(*, msp, messages: list[tuple[bytes, int | None]], source: str,
+                         uidvalidity: int | None = None, own_addresses: frozenset[str] = frozenset()
+                         ) -> list[Received]:
+    """`inbound_receive` for a batch (an IMAP fetch): one transaction per message,
+    the lookups shared."""
+    prepared = []
+    for raw, uid in messages:
+        fields = {"source": source, "uid": uid, "uidvalidity": uidvalidity, "size": len(raw)}
+        if len(raw) > settings.MAIL_INBOUND_MAX_BYTES:
+            prepared.append((message_key(raw, ""), fields, None,
+                             f"Message of {len(raw)} bytes is over the limit of {settings.MAIL_INBOUND_MAX_BYTES} "
+                             "bytes (MAIL_INBOUND_MAX_BYTES)."))
+            continue
+        try:
+            parsed = parse(raw)
+        except Unreadable as exc:
+            prepared.append((message_key(raw, ""), fields, None, str(exc)))
+            continue
+        fields.update(from_address=parsed.from_address[:255], subject=parsed.subject[:255])
+        prepared.append((message_key(raw, parsed.message_id), fields, parsed, ""))
+    directory = Directory.load(msp=msp, keys=[key for key, *_ in prepared],
+                               addresses={p.from_address for _, _, p, _ in prepared
+                                          if p is not None and "@" in p.from_address and not p.auto_reason})
+    results = []
+    for key, fields, parsed, failure in prepared:
+        if key in directory.recorded:
+            results.append(Received(directory.recorded[key], False))
+        elif parsed is None:
+            results.append(_record_only(msp=msp, key=key, status=Status.FAILED, reason=failure, **fields))
+        else:
+            results.append(_receive(msp=msp, key=key, fields=fields, parsed=parsed, directory=directory,
+                                    own_addresses=own_addresses))
+    return results
+
+
+def _receive(*, msp, key: str, fields: dict, parsed: Parsed, directory: Directory, own_addresses) -> Received:
     row = InboundMessage(msp=msp, message_id=key, **fields)
     try:
         # the row and what it produced commit together, or neither does
         with transaction.atomic():
-            ack = _route(msp=msp, parsed=parsed, row=row, own_addresses=own_addresses)
+            ack = _route(msp=msp, parsed=parsed, row=row, directory=directory, own_addresses=own_addresses)
             row.save()
             if ack:
                 _ack_after_commit(msp=msp, row=row, parsed=parsed)
@@ -89,6 +157,7 @@ def inbound_receive(*, msp, raw: bytes, source: str, uid: int | None = None, uid
         return _record_only(msp=msp, key=key, status=Status.FAILED, reason="; ".join(exc.messages), **fields)
     except IntegrityError:  # the same message, recorded by a concurrent delivery
         return Received(InboundMessage.objects.get(msp=msp, message_id=key), False)
+    directory.recorded[key] = row
     return Received(row, True)
 
 
@@ -99,7 +168,7 @@ def _own_addresses(msp) -> set[str]:
     return addresses
 
 
-def _route(*, msp, parsed: Parsed, row: InboundMessage, own_addresses) -> bool:
+def _route(*, msp, parsed: Parsed, row: InboundMessage, directory: Directory, own_addresses) -> bool:
     """Decide and write; returns whether the sender gets an acknowledgement."""
     if parsed.auto_reason:
         row.status, row.reason = Status.IGNORED, parsed.auto_reason
@@ -109,31 +178,11 @@ def _route(*, msp, parsed: Parsed, row: InboundMessage, own_addresses) -> bool:
     if parsed.from_address in own_addresses or parsed.from_address in _own_addresses(msp):
         row.status, row.reason = Status.IGNORED, "Sent from our own address (a loop)."
         return False
-    contact = _contact_for(msp=msp, address=parsed.from_address)
+    contact = directory.contacts.get(parsed.from_address)
     ticket = _thread_ticket(msp=msp, parsed=parsed)
     if ticket is not None and _reply(msp=msp, parsed=parsed, row=row, ticket=ticket, contact=contact):
         return False
-    return _new_ticket(msp=msp, parsed=parsed, row=row, contact=contact)
-
-
-def _contact_for(*, msp, address: str) -> Contact | None:
-    """The live contact with this address; a contact of an open client first."""
-    candidates = list(Contact.objects.filter(msp=msp, deleted_at__isnull=True)
-                      .alias(email_ci=Lower("email")).filter(email_ci=address)
-                      .select_related("client").order_by("pk")[:5])
-    open_first = sorted(candidates, key=lambda c: bool(c.client_id and c.client.is_archived))
-    return open_first[0] if open_first else None
-
-
-def _client_for_domain(*, msp, domain: str):
-    """The client owning the sender's domain, or a parent of it (mail.example.com → example.com)."""
-    labels = domain.split(".")
-    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
-    if not candidates:
-        return None
-    match = (ClientDomain.objects.filter(msp=msp, domain__in=candidates).select_related("client")
-             .order_by(Length("domain").desc()).first())
-    return match.client if match else None
+    return _new_ticket(msp=msp, parsed=parsed, row=row, contact=contact, directory=directory)
 
 
 def _thread_ticket(*, msp, parsed: Parsed) -> Ticket | None:
@@ -205,10 +254,10 @@ def _reply(*, msp, parsed: Parsed, row: InboundMessage, ticket: Ticket, contact:
     return True
 
 
-def _new_ticket(*, msp, parsed: Parsed, row: InboundMessage, contact: Contact | None) -> bool:
+def _new_ticket(*, msp, parsed: Parsed, row: InboundMessage, contact: Contact | None, directory: Directory) -> bool:
     client = contact.client if contact is not None and contact.client_id else None
     if client is None:
-        client = _client_for_domain(msp=msp, domain=parsed.domain)
+        client = directory.client_for_domain(parsed.domain)
     notes = []
     if client is not None and client.is_archived:
         notes.append(f"{client.name} is archived: this email went to triage. Restore the client or assign "
