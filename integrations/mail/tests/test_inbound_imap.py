@@ -267,3 +267,11 @@ def test_a_second_poll_of_the_same_mailbox_waits_its_turn(msp, mailbox, pat, dov
     assert not Ticket.objects.filter(msp=msp).exists()
     cache.delete(f"mail-poll:{msp.pk}")
     assert mailbox_poll(msp=msp, mailbox=Mailbox.objects.get(msp=msp)).fetched == 1
+
+
+def test_queries_per_message_stay_small(msp, mailbox, pat, dovecot_server, django_assert_max_num_queries):
+    deliver(dovecot_server, mailbox, *[email_bytes(sender="pat@acme.test", subject=f"Issue {n}") for n in range(20)])
+    # per message: its transaction and savepoint, the ticket (number, row, client activity,
+    # audit), the record, the acknowledgement check; per batch: three lookups
+    with django_assert_max_num_queries(20 * 10 + 10):  # 206 today
+        assert mailbox_poll(msp=msp, mailbox=Mailbox.objects.get(msp=msp)).fetched == 20
