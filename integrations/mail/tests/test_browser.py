@@ -20,6 +20,13 @@ from .messages import bounce_bytes, email_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def poll_now(page, live_server):
+    """Settings → Email → Poll now, for the one message just delivered."""
+    page.goto(f"{live_server.url}/settings/email/")
+    page.get_by_role("button", name="Poll now").click()
+    page.get_by_text("1 new message processed.").wait_for()
+
+
 def test_email_becomes_a_ticket_a_reply_threads_and_a_bounce_does_not_loop(
         signed_in_page, live_server, msp, user, dovecot_server, imap_user):
     acme = ClientFactory(msp=msp, name="Acme Ltd")
@@ -58,9 +65,7 @@ def test_email_becomes_a_ticket_a_reply_threads_and_a_bounce_does_not_loop(
     dovecot_server.append(imap_user, email_bytes(
         sender="pat@acme.test", subject=f"Re: {ack.subject}", in_reply_to=ack.extra_headers["Message-ID"],
         body="It also happens in safe mode.\n\nOn Sunday, Support wrote:\n> earlier"))
-    page.goto(f"{live_server.url}/settings/email/")
-    page.get_by_role("button", name="Poll now").click()
-    page.get_by_text("1 new message processed.").wait_for()
+    poll_now(page, live_server)
     page.goto(f"{live_server.url}/tickets/{ticket.pk}/")
     page.get_by_text("It also happens in safe mode.").wait_for()
     assert "earlier" not in page.locator("text=It also happens in safe mode.").inner_text()
@@ -69,9 +74,7 @@ def test_email_becomes_a_ticket_a_reply_threads_and_a_bounce_does_not_loop(
     # a bounce of our acknowledgement: recorded as ignored, no ticket, nothing sent back
     sent_before = len(mail.outbox)
     dovecot_server.append(imap_user, bounce_bytes(to=imap_user, original_subject=ack.subject))
-    page.goto(f"{live_server.url}/settings/email/")
-    page.get_by_role("button", name="Poll now").click()
-    page.get_by_text("1 new message processed.").wait_for()
+    poll_now(page, live_server)
     table = page.get_by_test_id("inbound-table").inner_text()
     assert "Ignored (auto-reply / bounce)" in table and "Threaded reply" in table and "New ticket" in table
     shot(page, "mail-settings-received")
