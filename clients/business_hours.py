@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .models import BusinessHours, Client, Holiday
+from .signals import client_calendar_changed
 
 
 @transaction.atomic
@@ -39,6 +40,7 @@ def business_hours_set(
         if previous and previous[-1].closes_at > row.opens_at:
             raise ValidationError({"business_hours": f"{row.get_weekday_display()}: intervals overlap."})
         previous.append(row)
+    before = _calendar_rows(msp=msp, client=client, site=site)
     BusinessHours.objects.filter(msp=msp, client=client, site=site).delete()
     BusinessHours.objects.bulk_create(rows)
     Holiday.objects.filter(msp=msp, client=client, site=site).delete()
@@ -50,6 +52,19 @@ def business_hours_set(
         seen.add(day)
         holiday_rows.append(Holiday(msp=msp, client=client, site=site, date=day, name=(name or "Holiday")[:100]))
     Holiday.objects.bulk_create(holiday_rows)
+    if _calendar_rows(msp=msp, client=client, site=site) != before:
+        calendar_changed(msp=msp, client=client)
+
+
+def _calendar_rows(*, msp, client: Client, site) -> tuple[set, set]:
+    return (set(BusinessHours.objects.filter(msp=msp, client=client, site=site)
+                .values_list("weekday", "opens_at", "closes_at")),
+            set(Holiday.objects.filter(msp=msp, client=client, site=site).values_list("date", flat=True)))
+
+
+def calendar_changed(*, msp, client: Client) -> None:
+    """Tell the apps above (SLA clocks) once the change is committed."""
+    transaction.on_commit(lambda: client_calendar_changed.send(sender=Client, msp=msp, client=client))
 
 
 def business_hours_for(*, msp, client: Client, site=None) -> tuple[list[BusinessHours], list[Holiday]]:

@@ -15,6 +15,7 @@ from opsmerge.audit import audit_record, diff, snapshot
 from opsmerge.db import lock_for_update
 from opsmerge.validators import normalize_domain, validate_domain
 
+from .business_hours import calendar_changed
 from .custom_fields import custom_fields_clean
 from .models import Client, ClientDomain, ClientTag, ClientTechGroup, CustomField, Tag
 
@@ -194,6 +195,8 @@ def client_update(
     changes = diff(before, {**snapshot(client), **_related_snapshot(client)})
     if changes:
         audit_record(msp=msp, actor=actor, action="client.update", obj=client, changes=changes)
+    if "time_zone" in changes:
+        calendar_changed(msp=msp, client=client)
     return client
 
 

@@ -209,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.imports.tasks.import_files_expire_all",
         "schedule": crontab(hour=3, minute=17),
     },
+    "tickets-sla-warnings": {  # due-soon / breached emails (tickets.sla.warnings)
+        "task": "tickets.sla_warn_all",
+        "schedule": crontab(minute="*"),
+    },
     # Each active support mailbox is polled by its own task (integrations.mail).
     "mail-poll-all": {"task": "mail.poll_all", "schedule": 60.0},
     # Ticket replies held by a client's portal quiet hours go out when they end.

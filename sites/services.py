@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from clients.business_hours import calendar_changed
 from clients.models import Client
 from clients.services import client_assert_open
 from opsmerge.audit import audit_record, diff, snapshot
@@ -71,6 +72,8 @@ def site_update(*, msp, site: Site, actor=None, **fields: Any) -> Site:
     changes = diff(before, snapshot(site))
     if changes:
         audit_record(msp=msp, actor=actor, action="site.update", obj=site, changes=changes)
+    if "time_zone" in changes:
+        calendar_changed(msp=msp, client=site.client)
     return site
 
 

@@ -9,6 +9,7 @@ from opsmerge.filtersets import MspFilterSet, msp_queryset
 from sites.models import Site
 
 from .models import Ticket
+from .sla.state import SLA_FILTER_CHOICES, filter_sla
 
 
 class TicketFilterSet(MspFilterSet):
@@ -22,10 +23,12 @@ class TicketFilterSet(MspFilterSet):
     site = django_filters.ModelChoiceFilter(queryset=msp_queryset(Site))
     source = django_filters.MultipleChoiceFilter(choices=Ticket.Source.choices)
     is_open = django_filters.BooleanFilter(method="filter_is_open", label="Open")
+    sla = django_filters.ChoiceFilter(choices=SLA_FILTER_CHOICES, method="filter_sla", label="SLA",
+                                      empty_label="Any SLA")
 
     class Meta:
         model = Ticket
-        fields = ["q", "client", "contact", "status", "priority", "assigned_to", "site", "source", "is_open"]
+        fields = ["q", "client", "contact", "status", "priority", "assigned_to", "site", "source", "is_open", "sla"]
 
     def filter_q(self, queryset, name, value):
         value = value.strip().lstrip("#")
@@ -35,6 +38,9 @@ class TicketFilterSet(MspFilterSet):
         if value.isdigit() and len(value) < 10:
             query |= Q(number=int(value))
         return queryset.filter(query)
+
+    def filter_sla(self, queryset, name, value):
+        return filter_sla(queryset, value)
 
     def filter_is_open(self, queryset, name, value):
         if value is None:
@@ -55,7 +61,7 @@ class TicketListFilterSet(TicketFilterSet):
     """The technicians' list page: one select per choice filter, and sites offered
     once a client is chosen (an MSP can have thousands)."""
 
-    LIST_FILTERS = ("q", "status", "priority", "source", "client", "site", "assigned_to")
+    LIST_FILTERS = ("q", "status", "priority", "sla", "source", "client", "site", "assigned_to")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -63,7 +63,7 @@ class TicketUpdateForm(MspModelForm):
 
     class Meta:
         model = Ticket
-        fields = ["status", "priority", "assigned_to"]
+        fields = ["status", "priority", "impact", "urgency", "assigned_to"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,7 +107,8 @@ class TicketCreateForm(MspModelForm):
 
     class Meta:
         model = Ticket
-        fields = ["client", "contact", "site", "asset", "subject", "description", "priority", "assigned_to"]
+        fields = ["client", "contact", "site", "asset", "subject", "description", "priority", "impact", "urgency",
+                  "assigned_to"]
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
 
     def __init__(self, *args, **kwargs):
@@ -140,6 +141,7 @@ class TicketCreateForm(MspModelForm):
         return ticket_create(msp=self.msp, actor=actor, source=Ticket.Source.TECHNICIAN,
                              client=data["client"], contact=data["contact"], site=data["site"], asset=data["asset"],
                              subject=data["subject"], description=data["description"], priority=data["priority"],
+                             impact=data["impact"], urgency=data["urgency"],
                              assigned_to=data["assigned_to"], attachments=data["attachments"])
 
 

@@ -41,6 +41,14 @@ def ticket_email_headers(ticket: Ticket) -> dict[str, str]:
     return {"Message-ID": ticket_message_id(ticket)}
 
 
+def team_recipients(*, msp) -> list[str]:
+    """The MSP's support address, else its admins."""
+    if msp.support_email:
+        return [msp.support_email]
+    return list(User.objects.filter(msp=msp, is_active=True, role__in=TEAM_ROLES)
+                .order_by("email").values_list("email", flat=True))
+
+
 def vip_recipients(*, msp, ticket: Ticket) -> list[str]:
     """The MSP's support address and the client's account manager; the MSP's admins
     when neither is set."""
@@ -48,10 +56,7 @@ def vip_recipients(*, msp, ticket: Ticket) -> list[str]:
     manager = ticket.client.account_manager if ticket.client_id else None
     if manager is not None and manager.is_active:
         emails.append(manager.email)
-    if not emails:
-        emails = list(User.objects.filter(msp=msp, is_active=True, role__in=TEAM_ROLES)
-                      .order_by("email").values_list("email", flat=True))
-    return sorted(set(emails))
+    return sorted(set(emails or team_recipients(msp=msp)))
 
 
 def vip_ticket_notify(*, msp, ticket_id: int) -> int:

@@ -9,17 +9,19 @@ from accounts.permissions import MATRIX, Op
 from opsmerge.tenancy import msp_get_or_404
 
 from .models import Ticket, TicketAttachment, TicketComment
+from .sla.state import with_next_due
 
 
 def ticket_list(*, msp) -> QuerySet[Ticket]:
-    """Tickets of `msp` with the list columns' relations (tickets.tables.TicketTable)."""
-    return Ticket.objects.filter(msp=msp).select_related("client", "contact", "site", "assigned_to")
+    """Tickets of `msp` with the list columns' relations and the next SLA due time
+    (tickets.tables.TicketTable)."""
+    return with_next_due(Ticket.objects.filter(msp=msp).select_related("client", "contact", "site", "assigned_to"))
 
 
 def ticket_get(*, msp, pk) -> Ticket:
     """A ticket of `msp` or 404 (missing and foreign alike)."""
-    return msp_get_or_404(Ticket.objects.select_related("client", "contact", "site", "asset", "assigned_to"),
-                          msp=msp, pk=pk)
+    return msp_get_or_404(Ticket.objects.with_sla().select_related("client", "contact", "site", "asset",
+                                                                   "assigned_to"), msp=msp, pk=pk)
 
 
 def ticket_comments(*, msp, ticket: Ticket) -> QuerySet[TicketComment]:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince, timeuntil
+from django.utils.timezone import localtime
 
 from opsmerge.tables import DASH, Column, Table, ago
 from opsmerge.templatetags.ui import pk_url
 
 from .models import Ticket
+from .sla.state import is_breached
 
 STATUS_BADGES = {Ticket.Status.NEW: "badge-info", Ticket.Status.OPEN: "badge-accent",
                  Ticket.Status.WAITING: "badge-warning", Ticket.Status.RESOLVED: "badge-success"}
@@ -33,6 +38,7 @@ class TicketTable(Table):
     status = Column("Status", td_css="nowrap")
     source = Column("Source")
     assignee = Column("Assignee")
+    due = Column("SLA due", sort=("sla_next_due",), td_css="nowrap")
     created = Column("Created", sort=("created_at",), td_css="nowrap")
     default_sort = "-created"
 
@@ -60,6 +66,20 @@ class TicketTable(Table):
 
     def render_assignee(self, ticket):
         return escape(ticket.assigned_to.full_name if ticket.assigned_to and ticket.assigned_to.full_name else "—")
+
+    def render_due(self, ticket):
+        """The next due time (first response, then resolution): how far off in wall-clock
+        time, the exact time on hover; a breached badge; "Paused" while waiting."""
+        breached = mark_safe('<span class="badge badge-danger">Breached</span> ') if is_breached(ticket) else ""
+        due = ticket.sla_next_due
+        if due is None:
+            if ticket.is_open and ticket.sla_paused_at is not None:
+                return format_html('{}<span class="badge">Paused</span>', breached)
+            return breached or DASH
+        exact = date_format(localtime(due), "DATETIME_FORMAT")
+        if due <= timezone.now():
+            return format_html('{}<span class="sla-overdue" title="{}">{} ago</span>', breached, exact, timesince(due, depth=1))
+        return format_html('{}<span title="{}">in {}</span>', breached, exact, timeuntil(due, depth=1))
 
     def render_created(self, ticket):
         return ago(ticket.created_at)

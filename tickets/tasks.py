@@ -18,3 +18,30 @@ def ticket_contact_reply_notify(self, msp_id: int, comment_id: int) -> bool:
     from .notifications import contact_reply_notify_assignee
 
     return contact_reply_notify_assignee(msp=current_msp(), comment_id=comment_id)
+
+
+@shared_task(base=MspTask, bind=True, name="tickets.sla_recompute")
+def sla_recompute_task(self, msp_id: int, client_id: int | None = None) -> int:
+    """Due times of the client's open tickets (client_id None: all of the MSP's) after
+    business hours, holidays, a time zone or an SLA policy changed."""
+    from .sla.recompute import sla_recompute
+
+    return sla_recompute(msp=current_msp(), client_ids=None if client_id is None else [client_id])
+
+
+@shared_task(base=MspTask, bind=True, name="tickets.sla_warn")
+def sla_warn_task(self, msp_id: int) -> int:
+    from .sla.warnings import sla_warn
+
+    return sla_warn(msp=current_msp())
+
+
+@shared_task(name="tickets.sla_warn_all")
+def sla_warn_all() -> int:
+    """Beat: queue the breach warnings of every MSP (each runs in its own scope)."""
+    from accounts.models import Msp
+
+    ids = list(Msp.objects.order_by("pk").values_list("pk", flat=True))
+    for msp_id in ids:
+        sla_warn_task.delay(msp_id)
+    return len(ids)

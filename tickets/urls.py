@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .views import sla
 from .views import tickets as views
 
 app_name = "tickets"
@@ -11,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/reply/", views.TicketReplyView.as_view(), name="reply"),
     path("<int:pk>/update/", views.TicketUpdateView.as_view(), name="update"),
     path("<int:pk>/attachments/<int:attachment_pk>/", views.TicketAttachmentView.as_view(), name="attachment"),
+    path("sla/clients/<int:client_pk>/", sla.ClientSlaPostView.as_view(), name="client_sla"),
 ]

@@ -17,9 +17,13 @@ from sites.models import Site
 from tickets.filtersets import TicketFilterSet
 from tickets.models import Ticket, TicketComment
 from tickets.services import ticket_comment_add, ticket_create, ticket_update
+from tickets.sla.state import is_breached
 
 from ..fields import MspRelatedField
 from ..views import MspViewSet
+
+# Written by the SLA clock only (docs/tickets.md "SLA").
+SLA_READ_ONLY = ["first_response_due", "resolution_due", "first_responded_at", "sla_paused_at"]
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -28,12 +32,20 @@ class TicketSerializer(serializers.ModelSerializer):
     site = MspRelatedField(model=Site, allow_null=True, required=False)
     asset = MspRelatedField(model=Asset, allow_null=True, required=False)
     assigned_to = MspRelatedField(model=User, filters={"is_active": True}, allow_null=True, required=False)
+    first_response_due = serializers.DateTimeField(read_only=True, default=None)
+    resolution_due = serializers.DateTimeField(read_only=True, default=None)
+    sla_breached = serializers.SerializerMethodField(help_text="A first-response or resolution clock is past due.")
 
     class Meta:
         model = Ticket
         fields = ["id", "number", "client", "contact", "site", "asset", "subject", "description", "status",
-                  "priority", "source", "assigned_to", "created_by", "created_at", "updated_at", "resolved_at"]
-        read_only_fields = ["number", "status", "source", "created_by", "created_at", "updated_at", "resolved_at"]
+                  "priority", "impact", "urgency", "source", "assigned_to", "created_by", "created_at", "updated_at",
+                  "resolved_at", *SLA_READ_ONLY, "sla_breached"]
+        read_only_fields = ["number", "status", "source", "created_by", "created_at", "updated_at", "resolved_at",
+                            "first_responded_at", "sla_paused_at"]
+
+    def get_sla_breached(self, ticket) -> bool:
+        return is_breached(ticket)
 
     def create(self, validated_data):
         view = self.context["view"]
@@ -46,6 +58,9 @@ class TicketUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Ticket.Status.choices, required=False,
                                      help_text="resolved/closed set `resolved_at`; reopening clears it.")
     priority = serializers.ChoiceField(choices=Ticket.Priority.choices, required=False)
+    impact = serializers.ChoiceField(choices=Ticket.Level.choices, required=False, allow_blank=True,
+                                     help_text="With urgency, re-applies the MSP's priority matrix.")
+    urgency = serializers.ChoiceField(choices=Ticket.Level.choices, required=False, allow_blank=True)
     assigned_to = MspRelatedField(model=User, filters={"is_active": True}, allow_null=True, required=False,
                                   help_text="An active technician of the MSP; null unassigns.")
 
@@ -66,7 +81,7 @@ class TicketViewSet(MspViewSet, mixins.ListModelMixin, mixins.CreateModelMixin, 
     ordering = ["-created_at"]
 
     def get_queryset(self):
-        return Ticket.objects.filter(msp=self.msp)
+        return Ticket.objects.filter(msp=self.msp).with_sla()
 
     @extend_schema(request=TicketUpdateSerializer, responses=TicketSerializer,
                    summary="Change a ticket's status, priority or assignee")

@@ -20,6 +20,7 @@ from ..filtersets import TicketListFilterSet
 from ..forms import TicketCreateForm, TicketReplyForm, TicketUpdateForm
 from ..models import Ticket, TicketAttachment
 from ..selectors import ticket_attachment_get, ticket_attachments, ticket_comments, ticket_get, ticket_list
+from ..sla.policies import ticket_sla
 from ..tables import TicketTable
 
 
@@ -101,6 +102,7 @@ class TicketDetailView(ObjectDetailView):
             "ticket_attachments": ticket_attachments(msp=self.msp, ticket=ticket),
             "reply_form": TicketReplyForm(msp=self.msp, user=user, ticket=ticket),
             "update_form": TicketUpdateForm(msp=self.msp, user=user, instance=ticket),
+            "sla": ticket_sla(msp=self.msp, ticket=ticket),
         }
         return {**context, **kwargs}  # a form posted with errors replaces the blank one
 
