@@ -111,6 +111,7 @@ class DevRun:
             env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
 
         self.start_m365_emulator()
+        self.start_psa_emulator()
 
     def start_m365_emulator(self) -> None:
         """The Microsoft Graph emulator (integrations.m365.emulator), so a demo client
@@ -136,6 +137,28 @@ class DevRun:
         if cipp:
             say(f"CIPP-API emulator on {cipp['base_url']} (Settings → CIPP: tenant {cipp['tenant_id']}, "
                 f"client {cipp['client_id']}, secret {cipp['client_secret']})")
+
+    def start_psa_emulator(self) -> None:
+        """The PSA emulators (integrations.psa.emulator: ConnectWise PSA, Autotask,
+        HaloPSA on one HTTPS server), so the demo MSP connects to its PSA offline.
+        It prints one JSON line with PSA_CA_BUNDLE and each product's URL and keys."""
+        if self.env.get("PSA_CA_BUNDLE") or not (BASE_DIR / "integrations" / "psa" / "emulator" / "__main__.py").exists():
+            return
+        port = int(self.env.get("OPSMERGE_PSA_PORT") or free_port())
+        child = Child("psa", [PYTHON, "-m", "integrations.psa.emulator", "--port", str(port),
+                              "--state-dir", str(VAR / "psa-emulator")], self.env)
+        self.children.append(child)
+        first = child.wait_first_line(30)
+        try:
+            info = json.loads(first)
+        except ValueError:
+            say(f"the PSA emulator did not report its settings ({first!r}); PSA connections stay offline")
+            return
+        wait_for_port(port)
+        self.env.update({k: str(v) for k, v in info["env"].items()})
+        for product in info["products"].values():
+            keys = ", ".join(f"{k} {v}" for k, v in product["credentials"].items())
+            say(f"{product['label']} emulator: Settings → PSA → Connect, API URL {product['base_url']}, {keys}")
 
     # -- one-off steps --------------------------------------------------------------
     def manage(self, *args: str) -> None:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "portal",
     "integrations.imports",
     "integrations.m365",
+    "integrations.psa",
     "integrations.mail",
     "rest_framework",
     "drf_spectacular",
@@ -240,6 +241,14 @@ M365_AUTHORITY_HOST = env.str("M365_AUTHORITY_HOST", default="https://login.micr
 M365_GRAPH_URL = env.str("M365_GRAPH_URL", default="https://graph.microsoft.com").rstrip("/")
 M365_CA_BUNDLE = env.str("M365_CA_BUNDLE", default="")
 M365_REDIRECT_URL = env.str("M365_REDIRECT_URL", default=f"{SITE_URL}/integrations/m365/callback/")
+
+# PSA connectors (integrations/psa, docs/psa.md): the CA to trust (the local emulator's), retries.
+PSA_CA_BUNDLE = env.str("PSA_CA_BUNDLE", default="")
+PSA_MAX_TRIES = env.int("PSA_MAX_TRIES", default=5)
+PSA_MAX_INLINE_WAIT = env.float("PSA_MAX_INLINE_WAIT", default=60.0)
+PSA_BACKOFF_BASE = env.float("PSA_BACKOFF_BASE", default=1.0)
+PSA_MAX_REQUESTS_PER_SECOND = env.float("PSA_MAX_REQUESTS_PER_SECOND", default=0.0)  # 0: only the PSA's 429s pace us
+PSA_SYNC_INTERVAL_MINUTES = env.int("PSA_SYNC_INTERVAL_MINUTES", default=15)
 
 # Uploads
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)

@@ -15,6 +15,7 @@ def extra_world_objects(*, label, msp, user, objects) -> dict:
     extra["m365_tenant"] = M365TenantFactory(msp=msp, client=objects["client"], display_name=f"{label} Tenant")
     extra["sync_run"] = SyncRunFactory(msp=msp, tenant=extra["m365_tenant"])
     extra["cipp_connection"] = _cipp_connection(label=label, msp=msp)
+    extra["psa_connection"] = _psa_connection(label=label, msp=msp, client=objects["client"])
     extra["import_job"] = _import_job(label=label, msp=msp, user=user)
     extra["attachment"] = _ticket_attachment(label=label, msp=msp, ticket=objects["ticket"])
     extra["document"] = _client_document(label=label, msp=msp, client=objects["client"])
@@ -138,3 +139,19 @@ def _cipp_connection(*, label, msp):
         client_secret=f"{label} secret", status=CippConnection.Status.OK,
         tenants=[{"customerId": str(uuid.uuid4()), "defaultDomainName": f"{label.lower()}-cipp-tenant.example",
                   "displayName": f"{label} CIPP Tenant"}])
+
+
+def _psa_connection(*, label, msp, client):
+    """A ConnectWise connection (<int:psa_connection> routes) with a linked company, a
+    suggestion and an open conflict named after the MSP."""
+    from integrations.psa.models import CompanyLink, Conflict, PsaConnection
+
+    conn = PsaConnection.objects.create(msp=msp, kind="connectwise", base_url=f"https://{label.lower()}-cw.example",
+                                        credentials={"company_id": label.lower()}, status=PsaConnection.Status.OK)
+    link = CompanyLink.objects.create(msp=msp, connection=conn, external_id="101", client=client, state="linked",
+                                      name=f"{label} PSA Company")
+    CompanyLink.objects.create(msp=msp, connection=conn, external_id="102", suggested_client=client,
+                               state="suggested", name=f"{label} PSA Suggestion", match_reason="name")
+    Conflict.objects.create(msp=msp, connection=conn, entity="company", company=link, field="phone",
+                            ours=f"{label} ours", theirs=f"{label} theirs")
+    return conn

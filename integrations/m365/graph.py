@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import threading
 import time
 from collections.abc import Iterator
-from email.utils import parsedate_to_datetime
 
 import msal
 import requests
@@ -22,12 +20,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import mail_admins
 
+from opsmerge import retrying_http
+
 from . import conf
 from .errors import Kind, M365Error, from_token_result, graph_error_code
 
 log = logging.getLogger("opsmerge.m365")
 
-TRANSIENT_STATUSES = {429, 500, 502, 503, 504, 507}
+TRANSIENT_STATUSES = retrying_http.TRANSIENT_STATUSES
 DELTA_RESET_CODES = {"syncStateNotFound", "resyncRequired", "SyncStateNotFound"}
 PERMISSION_BY_PATH = (
     ("/deviceManagement/managedDevices", "DeviceManagementManagedDevices.Read.All"),
@@ -130,21 +130,10 @@ def _credentials_failed(code: str) -> None:
 
 
 def backoff(attempt: int) -> float:
-    base = conf.backoff_base()
-    return min(base * (2 ** (attempt - 1)), 30.0) * (0.75 + random.random() / 2)
+    return retrying_http.backoff(attempt, conf.backoff_base())
 
 
-def retry_after(response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+retry_after = retrying_http.retry_after
 
 
 class RetryingClient:
@@ -175,55 +164,53 @@ class RetryingClient:
         """A source-specific error for this answer (Graph: an expired delta link)."""
         return None
 
+    def _count(self) -> None:
+        self.requests += 1
+
     def get(self, url: str, params: dict | None = None, *, headers: dict | None = None, text: bool = False):
-        """GET `url` with retries; the JSON body (or the text body, for `$count`)."""
-        tries = conf.max_tries()
-        attempt, refreshed = 0, False
-        session = http_session()
-        while True:
-            attempt += 1
-            token = self.token()
-            try:
-                response = session.get(url, params=params, timeout=conf.http_timeout(),
-                                       headers={"Authorization": f"Bearer {token}",
-                                                "Accept": "text/plain" if text else "application/json",
-                                                **(headers or {})})
-            except requests.RequestException as exc:
-                log.warning("m365 %s: %s", self.network_code, type(exc).__name__)
-                if attempt >= tries:
-                    raise M365Error(Kind.TRANSIENT, self.network_code) from None
-                sleep(backoff(attempt))
-                continue
-            self.requests += 1
-            status = response.status_code
-            if status == 200:
-                if text:
-                    return response.text
-                try:
-                    return response.json()
-                except ValueError:
-                    raise M365Error(Kind.UNEXPECTED, "not_json", status=status) from None
-            code = self.error_code(response)
-            if status == 401 and not refreshed:
-                refreshed = True  # expired or revoked: one fresh token, one more try
-                attempt -= 1
-                self.drop_token()
-                continue
-            if status == 401:
-                raise M365Error(Kind.TOKEN, code, status=status)
+        """GET `url` with retries (opsmerge/retrying_http.py, the policy the PSA
+        connectors share); the JSON body (or the text body, for `$count`)."""
+        policy = retrying_http.RetryPolicy(max_tries=conf.max_tries(), max_inline_wait=conf.max_inline_wait(),
+                                           backoff_base=conf.backoff_base(), timeout=conf.http_timeout())
+
+        def all_headers() -> dict:
+            return {"Authorization": f"Bearer {self.token()}",
+                    "Accept": "text/plain" if text else "application/json", **(headers or {})}
+
+        def refresh() -> bool:  # expired or revoked: one fresh token, one more try
+            self.drop_token()
+            return True
+
+        try:
+            response = retrying_http.send(http_session(), "GET", url, policy=policy, headers=all_headers,
+                                          on_401=refresh, sleep=lambda seconds: sleep(seconds), count=self._count,
+                                          transient=TRANSIENT_STATUSES, params=params)
+        except retrying_http.GaveUp as exc:
+            if exc.response is None:
+                log.warning("m365 %s: %s", self.network_code, exc.network_error)
+                raise M365Error(Kind.TRANSIENT, self.network_code) from None
+            status, code = exc.response.status_code, self.error_code(exc.response)
             special = self.refusal(status, code)
             if special is not None:
-                raise special
-            if status == 403:
-                raise M365Error(Kind.PERMISSION, code, permission=self.permission(url), status=status)
-            if status in TRANSIENT_STATUSES:
-                wait = retry_after(response)
-                wait = backoff(attempt) if wait is None else wait
-                if attempt >= tries or wait > conf.max_inline_wait():
-                    raise M365Error(Kind.TRANSIENT, code, retry_after=wait, status=status)
-                sleep(wait)
-                continue
-            raise M365Error(Kind.UNEXPECTED, code, status=status)
+                raise special from None
+            raise M365Error(Kind.TRANSIENT, code, retry_after=exc.wait, status=status) from None
+        status = response.status_code
+        if status == 200:
+            if text:
+                return response.text
+            try:
+                return response.json()
+            except ValueError:
+                raise M365Error(Kind.UNEXPECTED, "not_json", status=status) from None
+        code = self.error_code(response)
+        if status == 401:
+            raise M365Error(Kind.TOKEN, code, status=status)
+        special = self.refusal(status, code)
+        if special is not None:
+            raise special
+        if status == 403:
+            raise M365Error(Kind.PERMISSION, code, permission=self.permission(url), status=status)
+        raise M365Error(Kind.UNEXPECTED, code, status=status)
 
 
 class GraphClient(RetryingClient):

@@ -1,66 +1,12 @@
-"""One sync per tenant at a time, across workers: a Redis key set with NX and a short
-TTL that every page refreshes. If a worker is killed, the key expires within the TTL;
-on the same host a dead holder (its pid is gone) is detected at once."""
+"""One sync per tenant at a time, across workers (opsmerge/locks.py's RedisLock)."""
 
 from __future__ import annotations
 
-import os
-import socket
-
-import redis
-from django.conf import settings
+from opsmerge.locks import RedisLock, lock_key, redis_client  # noqa: F401 (redis_client: one import path)
 
 from . import conf
 
-_REFRESH = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
-_client: redis.Redis | None = None
 
-
-def redis_client() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    return _client
-
-
-def _holder_dead(value: str) -> bool:
-    """True when the holder ran on this host and its process no longer exists."""
-    host, _, rest = value.partition(":")
-    pid = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-class TenantLock:
+class TenantLock(RedisLock):
     def __init__(self, *, msp, tenant, holder: str):
-        self.key = f"{settings.CACHES['default'].get('KEY_PREFIX', 'opsmerge')}:m365:sync-lock:{msp.pk}:{tenant.pk}"
-        self.holder = holder
-        self.ttl = conf.lock_ttl()
-        self.held = False
-
-    def acquire(self) -> bool:
-        r = redis_client()
-        if r.set(self.key, self.holder, nx=True, ex=self.ttl):
-            self.held = True
-            return True
-        current = r.get(self.key)
-        if current and _holder_dead(current) and r.eval(_RELEASE, 1, self.key, current):
-            self.held = bool(r.set(self.key, self.holder, nx=True, ex=self.ttl))
-        return self.held
-
-    def refresh(self) -> None:
-        if self.held:
-            redis_client().eval(_REFRESH, 1, self.key, self.holder, self.ttl)
-
-    def release(self) -> None:
-        if self.held:
-            redis_client().eval(_RELEASE, 1, self.key, self.holder)
-            self.held = False
+        super().__init__(lock_key("m365", "sync-lock", msp.pk, tenant.pk), holder=holder, ttl=conf.lock_ttl())

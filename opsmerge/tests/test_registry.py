@@ -33,14 +33,15 @@ def test_apps_filled_the_core_registries_in_layer_order():
     assert [i.label for i in registry.nav] == ["Clients", "Contacts", "Sites", "Assets", "Tickets", "Imports",
                                                "Integrations", "Activity", "Settings", "API keys"]
     assert [t.key for t in registry.client_tabs] == ["overview", "contacts", "sites", "assets", "tickets", "sla",
-                                                     "billing", "documents", "m365", "activity"]
-    assert [p.key for p in registry.settings_pages] == ["custom_fields", "tech_groups", "sla", "cipp", "email",
-                                                        "api_keys"]
+                                                     "billing", "documents", "m365", "psa", "activity"]
+    assert [p.key for p in registry.settings_pages] == ["custom_fields", "tech_groups", "sla", "cipp", "psa",
+                                                        "email", "api_keys"]
     assert [c.name for c in registry.related_counts if c.model == "clients.Client"] == [
         "contact_count", "site_count", "asset_count", "open_ticket_count", "contract_status", "m365_tenant_count",
-        "m365_licensed_users", "m365_health_rank"]
-    assert [c.key for c in registry.list_columns] == ["clients.m365_tenants", "clients.m365_users", "clients.m365_health"]
-    assert [f.key for f in registry.list_filters] == ["clients.health", "tickets.queue"]
+        "m365_licensed_users", "m365_health_rank", "psa_kind"]
+    assert [c.key for c in registry.list_columns] == ["clients.m365_tenants", "clients.m365_users", "clients.m365_health",
+                                                      "clients.psa"]
+    assert [f.key for f in registry.list_filters] == ["clients.health", "clients.psa", "tickets.queue"]
     assert [p.key for p in registry.panels if p.slot == "stats"] == [
         "clients.Client.contacts", "clients.Client.assets", "clients.Client.open_tickets", "clients.Client.contract",
         "clients.Client.m365"]

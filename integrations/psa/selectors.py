@@ -1,0 +1,36 @@
+"""Reads of the PSA integration (pages, panels, the client list column)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from .connectors import choices
+from .models import CompanyLink, Conflict, PsaConnection, PsaSyncRun
+
+
+def connection_get(*, msp, pk) -> PsaConnection:
+    from opsmerge.tenancy import msp_get_or_404
+
+    return msp_get_or_404(PsaConnection.objects.all(), msp=msp, pk=pk)
+
+
+def connection_cards(*, msp) -> list[dict]:
+    """Every registered product, with the MSP's connection to it (or None)."""
+    connections = {c.kind: c for c in PsaConnection.objects.filter(msp=msp).annotate(
+        open_conflicts=Count("conflicts", filter=Q(conflicts__state=Conflict.State.OPEN), distinct=True),
+        suggested=Count("companies", filter=Q(companies__state=CompanyLink.State.SUGGESTED), distinct=True))}
+    last_runs = {}
+    for run in PsaSyncRun.objects.filter(msp=msp, connection__in=list(connections.values())).order_by(
+            "connection_id", "-created_at").distinct("connection_id"):
+        last_runs[run.connection_id] = run
+    return [{"kind": kind, "label": label, "connection": connections.get(kind),
+             "run": last_runs.get(getattr(connections.get(kind), "pk", None))} for kind, label in choices()]
+
+
+def review_counts(*, msp, connection) -> dict[str, int]:
+    rows = CompanyLink.objects.filter(msp=msp, connection=connection).values("state").annotate(n=Count("id"))
+    return {r["state"]: r["n"] for r in rows}
+
+
+def client_links(*, msp, client) -> list[CompanyLink]:
+    return list(CompanyLink.objects.filter(msp=msp, client=client).select_related("connection"))
