@@ -27,6 +27,18 @@ def _clear_cache():
 
 
 @pytest.fixture
+def celery_eager():
+    """Celery runs tasks in-process: emails land in mail.outbox once on-commit callbacks
+    run (django_capture_on_commit_callbacks(execute=True))."""
+    from opsmerge.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
 def msp(db):
     return MspFactory(name="Northwind IT", slug="northwind")
 

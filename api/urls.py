@@ -9,6 +9,7 @@ from .v1.clients import ClientMergeViewSet, ClientViewSet
 from .v1.contacts import ContactViewSet
 from .v1.imports import ImportJobViewSet
 from .v1.m365 import M365TenantViewSet, SyncRunViewSet
+from .v1.mail import AlertViewSet, InboundEmailViewSet
 from .v1.sites import SiteViewSet
 from .v1.tickets import TicketViewSet
 
@@ -30,6 +31,8 @@ router.register("tickets", TicketViewSet, basename="ticket")
 router.register("import-jobs", ImportJobViewSet, basename="import-job")
 router.register("m365-tenants", M365TenantViewSet, basename="m365-tenant")
 router.register("m365-sync-runs", SyncRunViewSet, basename="sync-run")
+router.register("alerts", AlertViewSet, basename="alert")
+router.register("inbound-email", InboundEmailViewSet, basename="inbound-email")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

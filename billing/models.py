@@ -84,3 +84,24 @@ class Invoice(MspOwnedModel):
 
     def __str__(self):
         return self.number
+
+
+class InvoiceDelivery(MspOwnedModel):
+    """An invoice emailed to the client (seed 000: billing contacts "receive invoices
+    and billing-related emails"; the primary contact when there is none)."""
+
+    class Audience(models.TextChoices):
+        BILLING = "billing", "Billing contacts"
+        PRIMARY = "primary", "Primary contact (no billing contact)"
+
+    invoice = TenantForeignKey(Invoice, on_delete=models.CASCADE, related_name="deliveries")
+    recipients = models.JSONField(default=list)
+    audience = models.CharField(max_length=10, choices=Audience.choices)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["msp", "invoice"], name="invoicedelivery_msp_invoice")]

@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
 from accounts.permissions import Op
 from clients.views.tabs import ClientTabView
+from opsmerge.tenancy import msp_get_or_404
 from opsmerge.views.bulk_actions import selected_ids
-from opsmerge.views.generic import BulkAction
+from opsmerge.views.generic import BulkAction, MspView
 
 from .forms import ContractTemplateForm
 from .models import Contract, Invoice
@@ -33,3 +39,24 @@ def _change_contract_template(*, request, queryset, data):
 def contract_template_action() -> BulkAction:
     return BulkAction("contract_template", "Change contract template", Op.BULK_EDIT, _change_contract_template,
                       ContractTemplateForm)
+
+
+class InvoiceSendView(MspView):
+    """POST: email the invoice to the client's billing contacts (else the primary)."""
+
+    permission = Op.CLIENT_EDIT
+    http_method_names = ["post"]
+
+    def post(self, request, invoice_pk: int):
+        from .services import invoice_send
+
+        invoice = msp_get_or_404(Invoice.objects.select_related("client"), msp=self.msp, pk=invoice_pk)
+        target = (reverse("clients:billing", kwargs={"pk": invoice.client_id}) if invoice.client_id
+                  else reverse("clients:list"))
+        try:
+            delivery = invoice_send(msp=self.msp, invoice=invoice, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(target)
+        messages.success(request, f"Invoice {invoice.number} is being emailed to {', '.join(delivery.recipients)}.")
+        return HttpResponseRedirect(target)

@@ -13,7 +13,12 @@ def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def send_templated(*, template: str, to: list[str], context: dict, reply_to: list[str] | None = None) -> None:
+def send_templated(*, template: str, to: list[str], context: dict, reply_to: list[str] | None = None,
+                   headers: dict[str, str] | None = None,
+                   attachments: list[tuple[str, bytes | str, str]] | None = None) -> None:
+    """`headers` are added to (and may override) the defaults, e.g. a Message-ID that
+    names a ticket, or Auto-Submitted: auto-replied for an acknowledgement.
+    `attachments`: (filename, content, mimetype), e.g. an invoice document."""
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     message = EmailMultiAlternatives(
@@ -21,7 +26,9 @@ def send_templated(*, template: str, to: list[str], context: dict, reply_to: lis
         body=render_to_string(f"{template}.txt", context),
         to=to,
         reply_to=reply_to or None,
-        headers={"Auto-Submitted": "auto-generated"},
+        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    for filename, content, mimetype in attachments or ():
+        message.attach(filename, content, mimetype)
     message.send()

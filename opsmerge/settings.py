@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "integrations.imports",
     "integrations.m365",
     "integrations.psa",
+    "integrations.mail",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -279,7 +280,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.sla_warn_all",
         "schedule": crontab(minute="*"),
     },
+    # Each active support mailbox is polled by its own task (integrations.mail).
+    "mail-poll-all": {"task": "mail.poll_all", "schedule": 60.0},
+    # Ticket replies held by a client's portal quiet hours go out when they end.
+    "portal-quiet-hours-release": {"task": "portal.quiet_hours_release", "schedule": 300.0},
 }
+# Inbound email: a message larger than this is recorded as failed, never parsed.
+MAIL_INBOUND_MAX_BYTES = env.int("MAIL_INBOUND_MAX_BYTES", default=25 * 1024 * 1024)
+MAIL_IMAP_TIMEOUT_SECONDS = env.int("MAIL_IMAP_TIMEOUT_SECONDS", default=30)
+MAIL_IMAP_CA_FILE = env.str("MAIL_IMAP_CA_FILE", default="")  # IMAPS to a private CA
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

@@ -17,6 +17,8 @@ urlpatterns = [
     path("assets/", include("assets.urls")),
     path("tickets/", include("tickets.urls")),
     path("integrations/m365/", include("integrations.m365.urls")),
+    path("mail/", include("integrations.mail.urls")),
+    path("billing/", include("billing.urls")),
     path("portal-invites/", include("portal.staff_urls")),
     path("imports/", include("integrations.imports.urls")),
 ]

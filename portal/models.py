@@ -1,6 +1,8 @@
 """Magic-link tokens and portal sessions. Secrets are never stored: only their
 SHA-256 hashes (see docs/portal.md for the security model)."""
 
+import datetime
+
 from django.db import models
 from django.utils import timezone
 
@@ -67,3 +69,35 @@ class PortalSession(MspOwnedModel):
 
     def __str__(self):
         return f"Portal session of contact {self.contact_id}"
+
+
+class QuietHours(MspOwnedModel):
+    """A client's portal quiet hours (issue 17): ticket reply notifications to its
+    contacts are held between `start` and `end` in the client's time zone (an
+    overnight window wraps midnight) and sent when the window ends. VIP contacts
+    are exempt (seed 000: VIPs get "no portal-quiet-hours")."""
+
+    client = TenantForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    start = models.TimeField(default=datetime.time(20, 0))
+    end = models.TimeField(default=datetime.time(8, 0))
+    is_active = models.BooleanField("Quiet hours on", default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["msp", "client"], name="quiethours_one_per_client"),
+            models.CheckConstraint(condition=~models.Q(start=models.F("end")), name="quiethours_not_empty"),
+        ]
+
+
+class HeldNotification(MspOwnedModel):
+    """A reply notification held by quiet hours, sent at `release_at` by the beat task."""
+
+    comment = TenantForeignKey("tickets.TicketComment", on_delete=models.CASCADE, related_name="+")
+    release_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["msp", "comment"], name="heldnotification_once")]
+        indexes = [models.Index(fields=["release_at"], condition=models.Q(sent_at__isnull=True),
+                                name="heldnotification_due")]

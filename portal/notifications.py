@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from integrations.mail.notifications import reply_address
 from opsmerge.emails import absolute_url, send_templated
 from tickets.models import TicketComment
+from tickets.notifications import ticket_email_headers
 
 from .services import Access, portal_access
 
@@ -26,5 +28,5 @@ def reply_notify_contact(*, msp, comment_id: int) -> bool:
         return False
     send_templated(template="tickets/email/reply", to=[contact.email], context={
         "msp": msp, "ticket": comment.ticket, "comment": comment, "contact": contact, "portal_url": portal_url,
-    }, reply_to=[msp.support_email] if msp.support_email else None)
+    }, reply_to=reply_address(msp=msp), headers=ticket_email_headers(comment.ticket))
     return True

@@ -46,11 +46,16 @@ def on_client_archive_changed(sender, *, msp, client, archived: bool, actor=None
 @receiver(ticket_comment_added, dispatch_uid="portal.on_ticket_comment_added")
 def on_ticket_comment_added(sender, *, msp, ticket, comment, **kwargs):
     """A technician's public reply is emailed to the ticket's contact (a worker sends
-    it). The reply is saved; a broker outage is logged, never a 500."""
+    it), or held until the client's quiet hours end (portal.quiet_hours). The reply
+    is saved; a broker outage is logged, never a 500."""
+    from .quiet_hours import reply_hold
     from .tasks import ticket_reply_notify
 
     if comment.author_user_id is None or comment.is_internal or not ticket.contact_id:
         return
+    with msp_scope(msp):
+        if reply_hold(msp=msp, ticket=ticket, comment=comment):
+            return  # quiet hours in the client's time zone: sent when they end
     try:
         ticket_reply_notify.delay(msp.pk, comment.pk)
     except Exception:

@@ -8,4 +8,5 @@ app_name = "portal_invites"
 
 urlpatterns = [
     path("<int:contact_pk>/send/", staff.send_invite, name="send"),
+    path("clients/<int:client_pk>/quiet-hours/", staff.quiet_hours, name="quiet_hours"),
 ]

@@ -36,3 +36,27 @@ def ticket_reply_notify(self, msp_id: int, comment_id: int) -> bool:
     from .notifications import reply_notify_contact
 
     return reply_notify_contact(msp=current_msp(), comment_id=comment_id)
+
+
+@shared_task(base=MspTask, bind=True, name="portal.quiet_hours_release_msp")
+def quiet_hours_release_msp(self, msp_id: int) -> int:
+    from .quiet_hours import held_release
+
+    return held_release(msp=current_msp())
+
+
+@shared_task(name="portal.quiet_hours_release")
+def quiet_hours_release() -> int:
+    """Beat: one release task per MSP with held replies now due."""
+    from django.utils import timezone
+
+    from opsmerge.tenancy import unscoped
+
+    from .models import HeldNotification
+
+    with unscoped("beat: find MSPs whose quiet-hours replies are due"):
+        msp_ids = sorted(set(HeldNotification.objects.filter(sent_at__isnull=True, release_at__lte=timezone.now())
+                             .values_list("msp_id", flat=True)))
+    for msp_id in msp_ids:
+        quiet_hours_release_msp.delay(msp_id)
+    return len(msp_ids)

@@ -24,7 +24,39 @@ def extra_world_objects(*, label, msp, user, objects) -> dict:
     extra["client_logo"] = _client_logo(client=objects["client"])
     extra["webauthn_authenticator"] = _webauthn_authenticator(label=label, user=user)
     extra.update(_merge_objects(label=label, msp=msp, user=user, objects=objects))
+    extra.update(_mail_objects(label=label, msp=msp, objects=objects))
     return extra
+
+
+def _mail_objects(*, label, msp, objects):
+    """The MSP's mailbox, an inbound email and an alert on its ticket (Settings → Email
+    and the ticket page list them, named after the MSP's client), an announcement,
+    an invoice email, quiet hours and a held reply."""
+    import datetime
+
+    from billing.models import InvoiceDelivery
+    from integrations.mail.models import AlertTicket, Announcement, AnnouncementRecipient, InboundMessage, Mailbox
+    from portal.models import HeldNotification, QuietHours
+
+    client, ticket = objects["client"], objects["ticket"]
+    announcement = Announcement.objects.create(msp=msp, subject=f"{label} maintenance", body="Saturday")
+    return {
+        "announcement": announcement,
+        "announcement_recipient": AnnouncementRecipient.objects.create(
+            msp=msp, announcement=announcement, contact=objects["contact"], email=objects["contact"].email),
+        "invoice_delivery": InvoiceDelivery.objects.create(msp=msp, invoice=objects["invoice"], audience="billing",
+                                                           recipients=[objects["contact"].email]),
+        "held_notification": HeldNotification.objects.create(msp=msp, comment=objects["comment"],
+                                                             release_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)),
+        "mailbox": Mailbox.objects.create(msp=msp, host=f"imap.{label.lower()}.example", username=f"{label}-support",
+                                          password="world-only", address=f"support@{label.lower()}.example"),  # noqa: S106
+        "inbound_message": InboundMessage.objects.create(
+            msp=msp, message_id=f"<{label}@world>", source="webhook", status="ticket", ticket=ticket,
+            from_address=objects["contact"].email, subject=f"{client.name} mail"),
+        "alert_ticket": AlertTicket.objects.create(msp=msp, client=client, alert_key=f"{label}-disk", ticket=ticket),
+        "quiet_hours": QuietHours.objects.create(msp=msp, client=client, start=datetime.time(20),
+                                                 end=datetime.time(8)),
+    }
 
 
 def _merge_objects(*, label, msp, user, objects):

@@ -13,6 +13,7 @@ from .sla.state import SLA_FILTER_CHOICES, filter_sla
 
 
 class TicketFilterSet(MspFilterSet):
+    list_key = "tickets"  # other apps add filters (the mail app's "Unassigned (no client)" triage queue)
     q = django_filters.CharFilter(method="filter_q", label="Search")
     client = django_filters.ModelChoiceFilter(queryset=msp_queryset(Client))
     contact = django_filters.ModelChoiceFilter(queryset=msp_queryset(Contact))
@@ -77,4 +78,5 @@ class TicketListFilterSet(TicketFilterSet):
     def shown_fields(self) -> list:
         """The bound fields of the filter bar, in order."""
         client_chosen = str(self.data.get("client", "")).isdigit()
-        return [self.form[name] for name in self.LIST_FILTERS if name != "site" or client_chosen]
+        return [self.form[name] for name in self.LIST_FILTERS if name != "site" or client_chosen] + [
+            self.form[entry.name] for entry in self.registered_filters()]

@@ -5,6 +5,11 @@ to tickets.signals.ticket_comment_added."""
 
 from __future__ import annotations
 
+import re
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import User
@@ -14,6 +19,26 @@ from opsmerge.emails import absolute_url, send_templated
 from .models import Ticket, TicketComment
 
 TEAM_ROLES = (Role.SUPER_ADMIN, Role.ADMIN, Role.MSP_ADMIN)
+
+# Our reference in the subject of every email about a ticket, and the Message-ID we
+# give such an email: a reply (subject kept, or In-Reply-To / References) threads
+# onto the ticket (integrations.mail reads both back).
+SUBJECT_REFERENCE = re.compile(r"\[#(\d{1,9})\]")
+MESSAGE_ID_REFERENCE = re.compile(r"\.opsmerge-t(\d+)-(\d{1,9})@")
+
+
+def ticket_reference(ticket: Ticket) -> str:
+    return f"[#{ticket.number}]"
+
+
+def ticket_message_id(ticket: Ticket) -> str:
+    """A fresh Message-ID that names the ticket: <….opsmerge-t<msp>-<number>@host>."""
+    host = urlsplit(settings.SITE_URL).hostname or "opsmerge.local"
+    return make_msgid(idstring=f"opsmerge-t{ticket.msp_id}-{ticket.number}", domain=host)
+
+
+def ticket_email_headers(ticket: Ticket) -> dict[str, str]:
+    return {"Message-ID": ticket_message_id(ticket)}
 
 
 def team_recipients(*, msp) -> list[str]:
@@ -43,7 +68,7 @@ def vip_ticket_notify(*, msp, ticket_id: int) -> int:
     if to:
         send_templated(template="tickets/email/vip_ticket", to=to, context={
             "msp": msp, "ticket": ticket, "url": absolute_url(reverse("tickets:detail", kwargs={"pk": ticket.pk})),
-        })
+        }, headers=ticket_email_headers(ticket))
     return len(to)
 
 
@@ -61,5 +86,5 @@ def contact_reply_notify_assignee(*, msp, comment_id: int) -> bool:
         "msp": msp, "ticket": ticket, "comment": comment, "contact": comment.author_contact, "assignee": assignee,
         "attachments": list(comment.attachments.all()),
         "url": absolute_url(reverse("tickets:detail", kwargs={"pk": ticket.pk})),
-    })
+    }, headers=ticket_email_headers(ticket))
     return True

@@ -55,6 +55,7 @@ KWARG_OBJECTS = {
     "candidate_pk": "duplicate_candidate",
     "user_pk": "team_user",
     "invite_pk": "invite",
+    "invoice_pk": "invoice",
 }
 
 

@@ -32,15 +32,16 @@ def test_apps_filled_the_core_registries_in_layer_order():
     assert [p.key for p in registry.search_providers] == ["clients", "contacts", "sites", "assets"]
     assert [i.label for i in registry.nav] == ["Clients", "Contacts", "Sites", "Assets", "Tickets", "Imports",
                                                "Integrations", "Activity", "Settings", "API keys"]
-    assert [t.key for t in registry.client_tabs] == ["overview", "contacts", "sites", "assets", "tickets", "billing",
-                                                     "documents", "m365", "activity"]
-    assert [p.key for p in registry.settings_pages] == ["team", "custom_fields", "tech_groups", "security", "cipp",
-                                                        "api_keys"]
+    assert [t.key for t in registry.client_tabs] == ["overview", "contacts", "sites", "assets", "tickets", "sla",
+                                                     "billing", "documents", "m365", "psa", "activity"]
+    assert [p.key for p in registry.settings_pages] == ["team", "custom_fields", "tech_groups", "security", "sla",
+                                                        "cipp", "psa", "email", "api_keys"]
     assert [c.name for c in registry.related_counts if c.model == "clients.Client"] == [
         "contact_count", "site_count", "asset_count", "open_ticket_count", "contract_status", "m365_tenant_count",
-        "m365_licensed_users", "m365_health_rank"]
-    assert [c.key for c in registry.list_columns] == ["clients.m365_tenants", "clients.m365_users", "clients.m365_health"]
-    assert [f.key for f in registry.list_filters] == ["clients.health"]
+        "m365_licensed_users", "m365_health_rank", "psa_kind"]
+    assert [c.key for c in registry.list_columns] == ["clients.m365_tenants", "clients.m365_users", "clients.m365_health",
+                                                      "clients.psa"]
+    assert [f.key for f in registry.list_filters] == ["clients.health", "clients.psa", "tickets.queue"]
     assert [p.key for p in registry.panels if p.slot == "stats"] == [
         "clients.Client.contacts", "clients.Client.assets", "clients.Client.open_tickets", "clients.Client.contract",
         "clients.Client.m365"]
@@ -48,10 +49,10 @@ def test_apps_filled_the_core_registries_in_layer_order():
         "contacts.Contact.tickets", "contacts.Contact.assets"]
     assert [s.key for s in registry.onboarding_steps] == ["primary_contact", "hq_site"]
     assert [s.key for s in registry.client_merge_steps] == [
-        "duplicate_contacts", "primary_contact", "primary_domain", "hq_site", "site_names", "business_hours", "move",
-        "target_fields", "archive_sources"]
+        "duplicate_contacts", "primary_contact", "primary_domain", "hq_site", "site_names", "business_hours", "sla_policy",
+        "move", "target_fields", "archive_sources"]
     assert [g.key for g in registry.client_delete_gates] == [
         "contact_email_clash", "outstanding_invoices", "m365_connected"]
     assert [a.name for a in ClientListView.get_bulk_actions()] == [
-        "tag_add", "tag_remove", "contract_template", "export", "archive", "merge"]
+        "tag_add", "tag_remove", "contract_template", "announce", "export", "archive", "merge"]
     assert "spreadsheet" in registry.exporters

@@ -51,3 +51,33 @@ def send_invite(request, contact_pk):
                                                               "invite_message": text})
     getattr(messages, status)(request, text)
     return _back(request, contact)
+
+
+@login_required
+@require_POST
+def quiet_hours(request, client_pk: int):
+    """Save a client's portal quiet hours (the card on the client page)."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from clients.selectors import client_get
+
+    from ..quiet_hours import quiet_hours_save
+
+    require(request.user, Op.CLIENT_EDIT)
+    client = client_get(msp=request.msp, pk=client_pk)
+    try:
+        start = datetime.time.fromisoformat(request.POST.get("start", ""))
+        end = datetime.time.fromisoformat(request.POST.get("end", ""))
+    except ValueError:
+        messages.error(request, "Quiet hours: give start and end as HH:MM.")
+    else:
+        try:
+            quiet_hours_save(msp=request.msp, client=client, actor=request.user, start=start, end=end,
+                             is_active=request.POST.get("is_active") == "on")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Portal quiet hours of {client.name} saved.")
+    return redirect(reverse("clients:detail", kwargs={"pk": client.pk}))

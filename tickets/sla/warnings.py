@@ -25,7 +25,7 @@ from django.utils import timezone
 from opsmerge.emails import absolute_url, send_templated
 
 from ..models import SlaWarning, Ticket
-from ..notifications import team_recipients
+from ..notifications import team_recipients, ticket_email_headers
 from .policies import sla_settings_get
 
 log = logging.getLogger("opsmerge.tickets")
@@ -85,4 +85,4 @@ def _send(*, msp, ticket: Ticket, warning: SlaWarning, notify_email: str, now: d
         "msp": msp, "ticket": ticket, "warning": warning, "breached": warning.threshold == SlaWarning.Threshold.BREACHED,
         "minutes": max(0, int((warning.due_at - now).total_seconds() // 60)),
         "url": absolute_url(reverse("tickets:detail", kwargs={"pk": ticket.pk})),
-    })
+    }, headers=ticket_email_headers(ticket))

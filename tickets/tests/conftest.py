@@ -5,10 +5,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def celery_eager():
-    from opsmerge.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+def celery_eager(celery_eager):
+    """Every test here runs Celery eagerly (the root conftest's fixture)."""
+    return celery_eager

@@ -47,7 +47,7 @@ def test_contact_reply_emails_the_assignee(ticket, pat, django_capture_on_commit
         contact_replies(ticket, pat, attachments=[SimpleUploadedFile("jam.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 8)])
     (message,) = mail.outbox
     assert message.to == ["tia@northwind.example"]
-    assert message.subject == f"Re: #{ticket.number} Printer jam — Pat Portal replied"
+    assert message.subject == f"Re: [#{ticket.number}] Printer jam — Pat Portal replied"
     url = settings.SITE_URL + reverse("tickets:detail", kwargs={"pk": ticket.pk})
     assert "Still jammed, photo attached." in message.body and url in message.body
     assert "Attachments: jam.png" in message.body and "Status: Open" in message.body  # the reply reopened it
