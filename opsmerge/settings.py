@@ -379,6 +379,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PriorityEnum": "tickets.models.Ticket.Priority",
         "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "TicketLevelEnum": "tickets.models.Ticket.Level",  # impact and urgency share one choice set
         "ContactKindEnum": "contacts.models.Contact.Kind",
         "AssetKindEnum": "assets.models.Asset.Kind",
         "ImportKindEnum": "integrations.imports.columns.KIND_CHOICES",

@@ -168,14 +168,15 @@ def _cipp_connection(*, label, msp):
 
 
 def _psa_connection(*, label, msp, client):
-    """A ConnectWise connection (<int:psa_connection> routes) with a linked company, a
-    suggestion and an open conflict named after the MSP."""
-    from integrations.psa.models import CompanyLink, Conflict, PsaConnection
+    """A ConnectWise connection (<int:psa_connection> routes) with a linked company and
+    one of its contacts, a suggestion and an open conflict named after the MSP."""
+    from integrations.psa.models import CompanyLink, Conflict, ContactLink, PsaConnection
 
     conn = PsaConnection.objects.create(msp=msp, kind="connectwise", base_url=f"https://{label.lower()}-cw.example",
                                         credentials={"company_id": label.lower()}, status=PsaConnection.Status.OK)
     link = CompanyLink.objects.create(msp=msp, connection=conn, external_id="101", client=client, state="linked",
                                       name=f"{label} PSA Company")
+    ContactLink.objects.create(msp=msp, connection=conn, company=link, external_id="201")
     CompanyLink.objects.create(msp=msp, connection=conn, external_id="102", suggested_client=client,
                                state="suggested", name=f"{label} PSA Suggestion", match_reason="name")
     Conflict.objects.create(msp=msp, connection=conn, entity="company", company=link, field="phone",

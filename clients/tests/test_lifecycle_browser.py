@@ -1,4 +1,4 @@
-"""Archive → restore, permanent delete's typed-name gate, and the merge flow (real
+"""Archive → restore, permanent delete's typed-name gate (and its step-up), and the merge flow (real
 Celery worker) in Chromium, with screenshots in test-artifacts/screenshots/."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.roles import Role
-from accounts.tests.factories import MspFactory, UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, MspFactory, UserFactory
 from clients.models import Client, ClientMerge
 from clients.tests.factories import ClientFactory
 from opsmerge.tenancy import unscoped
@@ -60,6 +60,10 @@ def test_delete_button_waits_for_the_exact_name(root_page):
     assert button.is_enabled()
     screenshot(page, "lifecycle-delete-confirm")
     button.click()
+    # step-up (issue 13): the password again, then the suspended delete goes on
+    page.wait_for_url("**/accounts/reauthenticate/**")
+    page.fill("input[name=password]", DEFAULT_PASSWORD)
+    page.press("input[name=password]", "Enter")
     page.wait_for_url("**/clients/archived/")
     assert status_of(client.pk) is None
 

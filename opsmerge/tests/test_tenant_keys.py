@@ -65,7 +65,9 @@ def _link_rows(world) -> None:
     )
     from contacts.models import ContactTag
     from integrations.imports.models import ImportChange, ImportRowError
+    from integrations.psa.models import CompanyLink, Conflict, ContactLink, PsaSyncRun, TicketLink
     from portal.models import PortalLinkToken, PortalSession
+    from tickets.models import SlaPolicy, SlaWarning, TicketSlaDue
 
     msp, o = world.msp, world.objects
     client, archived = o["client"], o["archived_client"]
@@ -87,6 +89,17 @@ def _link_rows(world) -> None:
     ImportRowError.objects.get_or_create(msp=msp, job=o["import_job"], row_number=2)
     ImportChange.objects.create(msp=msp, job=o["import_job"], step=1, model="contacts.contact",
                                 op=ImportChange.Op.CREATED, row_id=o["contact"].pk)
+    TicketSlaDue.objects.get_or_create(msp=msp, ticket=o["ticket"])
+    SlaPolicy.objects.get_or_create(msp=msp, client=client)
+    SlaWarning.objects.create(msp=msp, ticket=o["ticket"], clock=SlaWarning.Clock.RESOLUTION,
+                              threshold=SlaWarning.Threshold.SOON, due_at=later)
+    connection = o["psa_connection"]
+    company = CompanyLink.objects.filter(msp=msp, connection=connection, client=client).get()
+    contact_link = ContactLink.objects.get(msp=msp, connection=connection, company=company)
+    ContactLink.objects.filter(msp=msp, pk=contact_link.pk).update(contact=o["contact"])
+    TicketLink.objects.create(msp=msp, connection=connection, ticket=o["ticket"], external_id="301")
+    Conflict.objects.create(msp=msp, connection=connection, entity="contact", contact=contact_link, field="phone")
+    PsaSyncRun.objects.create(msp=msp, connection=connection, trigger=PsaSyncRun.Trigger.MANUAL)
     # self- and optional links: an organisation contact, a merged contact and client, an
     # asset of a site and contact, a ticket about an asset, an attachment of a comment
     o["contact"].__class__.objects.filter(msp=msp, pk=o["deleted_contact"].pk).update(

@@ -269,14 +269,13 @@ def test_killed_worker_rerun_duplicates_nothing(msp, psa, world, syncing):
     assert CompanyLink.objects.filter(msp=msp).exclude(external_id="").count() == len(product.ids("companies"))
 
 
-def test_hooks_push_new_tickets_and_follow_archive(msp, psa, world, syncing, user, settings,
+def test_hooks_push_new_tickets_and_follow_archive(msp, psa, world, syncing, user, celery_eager,
                                                    django_capture_on_commit_callbacks):
     """The real triggers: a ticket saved for a linked client queues its PSA create; an
     archive queues the PSA company's deactivation, a restore its reactivation."""
     from clients.lifecycle import client_archive, client_restore
     from tickets.services import ticket_create
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     product = psa.product
     client = world["by_id"]
     with django_capture_on_commit_callbacks(execute=True):
