@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
+
+from integrations.emulator_cli import serve_until_stopped
 
 from .server import Emulator
 from .state import EmulatorState
@@ -99,15 +99,7 @@ def main(argv=None) -> int:
     print(json.dumps({"env": env, "tenants": tenants, "cipp": cipp}), flush=True)
     for k, v in env.items():
         print(f"export {k}={v}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if args.exit_on_stdin_eof:
-        threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
-    emulator.start()
-    stop.wait()
-    emulator.stop()
-    return 0
+    return serve_until_stopped(emulator, exit_on_stdin_eof=args.exit_on_stdin_eof)
 
 
 if __name__ == "__main__":
