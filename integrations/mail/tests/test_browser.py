@@ -1,13 +1,18 @@
 """End to end in Chromium against a real IMAP server (dovecot): connect the support
 mailbox in Settings → Email, an email becomes a ticket on the right client (poll
-task run, then the ticket page shows it), a reply threads onto it, a bounce does not
-loop."""
+task run, then the ticket page shows it) with its SLA clock in that client's business
+hours and time zone, a reply threads onto it, a bounce does not loop."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from clients.business_hours import business_hours_set
 from clients.tests.factories import ClientDomainFactory, ClientFactory
 from contacts.tests.factories import ContactFactory
 from integrations.mail.tasks import mail_poll
@@ -29,7 +34,12 @@ def poll_now(page, live_server):
 
 def test_email_becomes_a_ticket_a_reply_threads_and_a_bounce_does_not_loop(
         signed_in_page, live_server, msp, user, dovecot_server, imap_user):
-    acme = ClientFactory(msp=msp, name="Acme Ltd")
+    acme = ClientFactory(msp=msp, name="Acme Ltd", time_zone="America/New_York")
+    # Acme opens one weekday only, two days from now in New York: the email arrives out of hours.
+    new_york = ZoneInfo("America/New_York")
+    open_day = timezone.now().astimezone(new_york).date() + dt.timedelta(days=2)
+    with msp_scope(msp):
+        business_hours_set(msp=msp, client=acme, intervals=[(open_day.weekday(), dt.time(9), dt.time(17))])
     ClientDomainFactory(msp=msp, client=acme, domain="acme.test")
     ContactFactory(msp=msp, client=acme, first_name="Pat", last_name="Lee", email="pat@acme.test")
     page = signed_in_page(user)
@@ -57,6 +67,11 @@ def test_email_becomes_a_ticket_a_reply_threads_and_a_bounce_does_not_loop(
     page.get_by_text("Since this morning Outlook crashes on start.").wait_for()
     details = page.locator("aside.stack").inner_text()
     assert "Acme Ltd" in details and "Pat Lee" in details and "pat@acme.test" in details
+    # Normal priority: first response due 4 business hours after Acme's next opening, 09:00 New York time.
+    sla = page.locator("#sla")
+    due = dt.datetime.combine(open_day, dt.time(13), tzinfo=new_york).strftime("%a %-d %b %Y, 13:00 %Z")
+    assert due in sla.locator("dd[data-sla-clock]").first.inner_text(), sla.inner_text()
+    assert "Opened out of hours" in sla.inner_text() and "America/New_York" in sla.inner_text()
     shot(page, "mail-ticket-from-email")
     [ack] = mail.outbox
     assert f"[#{ticket.number}]" in ack.subject
