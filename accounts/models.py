@@ -120,6 +120,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = self.email.lower()  # keeps the unique index case-insensitive
         super().save(*args, **kwargs)
 
+    def delete(self, *args, **kwargs):
+        # Authors of history are refused before anything is collected (accounts.team).
+        # Django's collector then looks for the user's links in every table that points at
+        # users, by user id alone: across every shard on Citus.
+        from opsmerge.citus import multi_shard_allowed
+
+        from .team import refuse_deleting_authors
+
+        refuse_deleting_authors(type(self), self)
+        with multi_shard_allowed("deleting a user: Django collects its links in every table by user id"):
+            return super().delete(*args, **kwargs)
+
     def get_full_name(self):
         return self.full_name
 

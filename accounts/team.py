@@ -57,11 +57,16 @@ def _other_active_super_admins(*, msp, user: User) -> int:
 
 
 def user_authored_history(user) -> bool:
-    """Whether `user` is the actor of any audit event (of any MSP)."""
+    """Whether `user` is the actor of any audit event: an MSP user's events are all in
+    their own MSP (one shard); a platform admin's may be in any MSP."""
+    from opsmerge.citus import multi_shard_allowed
     from opsmerge.models import AuditEvent
 
     with unscoped("does this user author history (before a delete)"):
-        return AuditEvent.objects.filter(actor_id=user.pk).exists()
+        if user.msp_id:
+            return AuditEvent.objects.filter(msp_id=user.msp_id, actor_id=user.pk).exists()
+        with multi_shard_allowed("a platform admin's audit events may be in any MSP"):
+            return AuditEvent.objects.filter(actor_id=user.pk).exists()
 
 
 def refuse_deleting_authors(sender, instance, **kwargs) -> None:

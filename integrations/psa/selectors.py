@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from .connectors import choices
 from .models import CompanyLink, Conflict, PsaConnection, PsaSyncRun
+
+
+def not_linked(queryset, *, connection, link_model, field: str):
+    """The rows of `queryset` no `link_model` row of `connection` points at (by `field`).
+    An explicit NOT EXISTS paired on msp_id: exclude() across the reverse relation
+    correlates on the id alone, a join Citus cannot keep on one shard."""
+    links = link_model.objects.filter(msp_id=OuterRef("msp_id"), connection=connection, **{field: OuterRef("pk")})
+    return queryset.exclude(Exists(links))
 
 
 def connection_get(*, msp, pk) -> PsaConnection:

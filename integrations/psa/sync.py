@@ -63,6 +63,7 @@ from .models import (
     TicketLink,
     new_marker,
 )
+from .selectors import not_linked
 
 log = logging.getLogger("opsmerge.psa")
 BATCH = 1000
@@ -549,9 +550,9 @@ class ConnectionSync:
             return
         companies = {r["client_id"]: r for r in self._linked_companies().values()}
         with transaction.atomic():
-            missing = list(Contact.objects.filter(
+            missing = list(not_linked(Contact.objects.filter(
                 msp=self.msp, client_id__in=list(companies), deleted_at__isnull=True, kind=Contact.Kind.PERSON,
-            ).exclude(psa_links__connection=self.conn).values("id", "client_id"))
+            ), connection=self.conn, link_model=ContactLink, field="contact").values("id", "client_id"))
             insert_rows(ContactLink, [{"msp_id": self.msp.pk, "connection_id": self.conn.pk,
                                        "company_id": companies[c["client_id"]]["id"], "contact_id": c["id"],
                                        "state": ContactLink.State.PUSHING} for c in missing])
@@ -574,9 +575,10 @@ class ConnectionSync:
     def push_tickets(self) -> None:
         companies = {r["client_id"]: r for r in self._linked_companies().values()}
         with transaction.atomic():
-            missing = list(Ticket.objects.filter(
+            missing = list(not_linked(Ticket.objects.filter(
                 msp=self.msp, client_id__in=list(companies), created_at__gte=self.conn.created_at,
-                status__in=OPEN_TICKET).exclude(psa_links__connection=self.conn).values_list("id", flat=True))
+                status__in=OPEN_TICKET), connection=self.conn, link_model=TicketLink, field="ticket",
+            ).values_list("id", flat=True))
             insert_rows(TicketLink, [{"msp_id": self.msp.pk, "connection_id": self.conn.pk, "ticket_id": pk,
                                       "marker": new_marker()} for pk in missing])
         for link in TicketLink.objects.filter(msp=self.msp, connection=self.conn, external_id="").select_related(

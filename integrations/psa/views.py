@@ -186,8 +186,8 @@ class PsaReviewView(ConnectionMixin, MspView):
         links = (CompanyLink.objects.filter(msp=self.msp, connection=connection, state=state)
                  .select_related("client", "suggested_client").order_by("name", "id"))
         page = Paginator(links, REVIEW_PAGE).get_page(request.GET.get("page"))
-        unlinked = (Client.objects.filter(msp=self.msp).not_archived().exclude(psa_links__connection=connection)
-                    .order_by("name"))
+        unlinked = selectors.not_linked(Client.objects.filter(msp=self.msp).not_archived(), connection=connection,
+                                        link_model=CompanyLink, field="client").order_by("name")
         counts = selectors.review_counts(msp=self.msp, connection=connection)
         return render(request, "psa/review.html", {
             "connection": connection, "state": state, "page": page,
