@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opsmerge.audit import audit_record
+from opsmerge.citus import multi_shard_allowed
 from opsmerge.emails import absolute_url, send_templated
 from opsmerge.tenancy import msp_scope, unscoped
 
@@ -188,7 +189,8 @@ def invite_open_for_email(email: str) -> Invite | None:
     email = (email or "").strip().lower()
     if not email:
         return None
-    with unscoped("invite lookup by email at sign-in (the MSP is not known yet)"):
+    with (unscoped("invite lookup by email at sign-in (the MSP is not known yet)"),
+          multi_shard_allowed("an invite for this address may be in any MSP")):
         invite = (Invite.objects.select_related("msp")
                   .filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True,
                           expires_at__gt=timezone.now())

@@ -14,7 +14,6 @@ from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 
 from accounts.permissions import Op
-from clients.models import Client
 from clients.selectors import client_get
 from clients.views.tabs import ClientTabView
 from opsmerge.tenancy import msp_get_or_404
@@ -26,11 +25,8 @@ from .models import (
     COMPANY_SYNC_FIELDS,
     CONTACT_SYNC_FIELDS,
     OWNER_CHOICES,
-    CompanyLink,
     Conflict,
-    ContactLink,
     PsaSyncRun,
-    TicketLink,
 )
 
 REVIEW_PAGE = 50
@@ -183,11 +179,9 @@ class PsaReviewView(ConnectionMixin, MspView):
         connection = self.connection()
         state = request.GET.get("state") or "suggested"
         state = state if state in self.STATES else "suggested"
-        links = (CompanyLink.objects.filter(msp=self.msp, connection=connection, state=state)
-                 .select_related("client", "suggested_client").order_by("name", "id"))
+        links = selectors.review_links(msp=self.msp, connection=connection, state=state)
         page = Paginator(links, REVIEW_PAGE).get_page(request.GET.get("page"))
-        unlinked = selectors.not_linked(Client.objects.filter(msp=self.msp).not_archived(), connection=connection,
-                                        link_model=CompanyLink, field="client").order_by("name")
+        unlinked = selectors.unlinked_clients(msp=self.msp, connection=connection)
         counts = selectors.review_counts(msp=self.msp, connection=connection)
         return render(request, "psa/review.html", {
             "connection": connection, "state": state, "page": page,
@@ -202,20 +196,14 @@ class PsaReviewView(ConnectionMixin, MspView):
         ids = [int(i) for i in request.POST.getlist("link") if i.isdigit()]
         state = request.POST.get("state", "suggested")
         try:
-            if action == "confirm":
+            if action in ("confirm", "confirm_all"):
+                if action == "confirm_all":
+                    ids = selectors.link_ids(msp=self.msp, connection=connection, state="suggested")
                 n = services.review_confirm(msp=self.msp, connection=connection, link_ids=ids, actor=actor)
                 messages.success(request, f"{n} match{pluralize(n, 'es')} confirmed.")
-            elif action == "confirm_all":
-                ids = CompanyLink.objects.filter(msp=self.msp, connection=connection, state="suggested").values_list(
-                    "pk", flat=True)
-                n = services.review_confirm(msp=self.msp, connection=connection, link_ids=ids, actor=actor)
-                messages.success(request, f"{n} match{pluralize(n, 'es')} confirmed.")
-            elif action == "import":
-                n = services.review_import(msp=self.msp, connection=connection, link_ids=ids, actor=actor)
-                messages.success(request, f"{n} new client{pluralize(n)} imported.")
-            elif action == "import_all":
-                ids = CompanyLink.objects.filter(msp=self.msp, connection=connection, state="unmatched").values_list(
-                    "pk", flat=True)
+            elif action in ("import", "import_all"):
+                if action == "import_all":
+                    ids = selectors.link_ids(msp=self.msp, connection=connection, state="unmatched")
                 n = services.review_import(msp=self.msp, connection=connection, link_ids=ids, actor=actor)
                 messages.success(request, f"{n} new client{pluralize(n)} imported.")
             elif action == "link":
@@ -252,8 +240,7 @@ class PsaConflictsView(ConnectionMixin, MspView):
 
     def get(self, request, psa_connection):
         connection = self.connection()
-        conflicts = (Conflict.objects.filter(msp=self.msp, connection=connection, state="open")
-                     .select_related("company__client", "contact__contact").order_by("-created_at", "-id"))
+        conflicts = selectors.open_conflicts(msp=self.msp, connection=connection)
         page = Paginator(conflicts, REVIEW_PAGE).get_page(request.GET.get("page"))
         return render(request, "psa/conflicts.html", {"connection": connection, "page": page})
 
@@ -280,16 +267,7 @@ class ClientPsaView(ClientTabView):
     active_tab = "psa"
 
     def tab_context(self, client) -> dict:
-        links = selectors.client_links(msp=self.msp, client=client)
-        return {
-            "links": links,
-            "contact_count": ContactLink.objects.filter(msp=self.msp, company__client=client).exclude(
-                external_id="").count(),
-            "tickets": list(TicketLink.objects.filter(msp=self.msp, ticket__client=client)
-                            .select_related("ticket", "connection").order_by("-created_at")[:20]),
-            "conflicts": list(Conflict.objects.filter(msp=self.msp, company__client=client, state="open")
-                              .select_related("connection")),
-        }
+        return selectors.client_tab(msp=self.msp, client=client)
 
 
 def urls() -> list:
